@@ -1,0 +1,57 @@
+// The catalog: every source, event type and table. The single source of truth for validation, normalization,
+// the emulator's declared columns, the DCR stream declarations and the Bicep tables.
+import { HEALTH_TABLE } from './bridge.js';
+import { genericSource } from './generic.js';
+import { mcasSource } from './mcas.js';
+import { streamOf } from './tables.js';
+import type { EventType, JsonRecord, Source, TableDef } from './types.js';
+import { wallarmSource } from './wallarm.js';
+
+export interface CatalogOptions {
+  /** Single-table mode for Wallarm (WALLARM_TABLE). */
+  wallarmTable?: string | undefined;
+}
+
+export interface Catalog {
+  readonly sources: readonly Source[];
+  /** Every table records can land in, each once, including the bridge's own health table. */
+  readonly tables: readonly TableDef[];
+  source(name: string): Source | undefined;
+  /** The event type of a record, or undefined when the source knows no such type and has no fallback. */
+  resolve(source: Source, record: JsonRecord, hint: string | undefined): EventType | undefined;
+  /** The table behind a stream name (`Custom-<table>`). */
+  tableOfStream(stream: string): TableDef | undefined;
+  /** The event type a legacy `Log-Type` names, across sources (`new_hits` → Wallarm new_hits). */
+  typeForLogType(logType: string): EventType | undefined;
+}
+
+export function buildCatalog(options: CatalogOptions = {}): Catalog {
+  const sources: Source[] = [wallarmSource(options), mcasSource, genericSource];
+  const tables = new Map<string, TableDef>();
+  const add = (t: TableDef) => tables.set(t.table, tables.get(t.table) ?? t);
+  for (const s of sources) {
+    for (const t of s.types) add(t.table);
+    if (s.fallback) add(s.fallback(undefined).table);
+  }
+  add(HEALTH_TABLE);
+  const byStream = new Map([...tables.values()].map((t) => [streamOf(t.table), t]));
+
+  return {
+    sources,
+    tables: [...tables.values()],
+    source: (name) => sources.find((s) => s.name === name.toLowerCase()),
+    resolve(source, record, hint) {
+      const name = source.classify(record, hint);
+      return source.types.find((t) => t.type === name) ?? source.fallback?.(name);
+    },
+    tableOfStream: (stream) => byStream.get(stream),
+    typeForLogType(logType) {
+      const base = logType.replace(/_CL$/, '');
+      for (const s of sources) {
+        const t = s.types.find((x) => x.type === base || x.table.table === `${base}_CL`);
+        if (t) return t;
+      }
+      return undefined;
+    },
+  };
+}

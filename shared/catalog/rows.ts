@@ -1,0 +1,186 @@
+// Turns a validated record into a Log Analytics row for its table: typed columns, the common columns, and
+// RawData so that no field is ever lost.
+import { createHash } from 'node:crypto';
+import { COMMON_COLUMNS, columnsOf } from './tables.js';
+import type { Column, ColumnType, EventType, JsonRecord, TableDef } from './types.js';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export type RowResult = { ok: true; row: JsonRecord } | { ok: false; errors: FieldError[] };
+
+const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function getPath(record: JsonRecord, path: string): unknown {
+  let cur: unknown = record;
+  for (const key of path.split('.')) {
+    if (!isObject(cur)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+function firstPresent(record: JsonRecord, paths: readonly string[]): { path: string; value: unknown } | undefined {
+  for (const path of paths) {
+    const value = getPath(record, path);
+    if (value !== undefined && value !== null && value !== '') return { path, value };
+  }
+  return undefined;
+}
+
+/** Unix seconds below this are read as seconds, above as milliseconds (year 5138 vs 1973). */
+const SECONDS_LIMIT = 1e11;
+
+export function toIsoTime(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    return new Date(value < SECONDS_LIMIT ? value * 1000 : value).toISOString();
+  }
+  if (typeof value === 'string') {
+    if (/^\d+(\.\d+)?$/.test(value)) return toIsoTime(Number(value));
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  }
+  return undefined;
+}
+
+type Coerced = { ok: true; value: unknown } | { ok: false; message: string };
+
+const describeValue = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : Array.isArray(v) ? 'an array' : typeof v);
+
+function coerceNumber(value: unknown, integer: boolean, column: Column): Coerced {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n)) return { ok: false, message: `expected a number, got ${describeValue(value)}` };
+  if (integer && !Number.isInteger(n)) return { ok: false, message: `expected an integer, got ${describeValue(value)}` };
+  if (column.min !== undefined && n < column.min) return { ok: false, message: `must be ≥ ${column.min}, got ${n}` };
+  if (column.max !== undefined && n > column.max) return { ok: false, message: `must be ≤ ${column.max}, got ${n}` };
+  return { ok: true, value: n };
+}
+
+const COERCE: Record<ColumnType, (value: unknown, column: Column) => Coerced> = {
+  string: (v) => ({ ok: true, value: typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v) }),
+  int: (v, c) => coerceNumber(v, true, c),
+  long: (v, c) => coerceNumber(v, true, c),
+  real: (v, c) => coerceNumber(v, false, c),
+  boolean: (v) => {
+    if (typeof v === 'boolean') return { ok: true, value: v };
+    if (v === 'true' || v === 1 || v === '1') return { ok: true, value: true };
+    if (v === 'false' || v === 0 || v === '0') return { ok: true, value: false };
+    return { ok: false, message: `expected true or false, got ${describeValue(v)}` };
+  },
+  datetime: (v) => {
+    const iso = toIsoTime(v);
+    return iso ? { ok: true, value: iso } : { ok: false, message: `expected a date-time (ISO 8601 or unix time), got ${describeValue(v)}` };
+  },
+  dynamic: (v) => ({ ok: true, value: v }),
+  guid: (v) =>
+    typeof v === 'string' && /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(v)
+      ? { ok: true, value: v }
+      : { ok: false, message: `expected a GUID, got ${describeValue(v)}` },
+};
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (isObject(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(value[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Content-derived id: the same event posted twice (a sender's retry) gets the same EventId, so duplicates are
+ * visible with `summarize count() by EventId`; any change in the event gives a new id.
+ */
+export function eventIdOf(source: string, type: string, record: JsonRecord): string {
+  const h = createHash('sha256').update(`${source}\n${type}\n${stableStringify(record)}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A deep copy of the record without the consumed paths, with objects left empty removed; undefined if nothing is left. */
+function extras(record: JsonRecord, consumed: ReadonlySet<string>, prefix = ''): JsonRecord | undefined {
+  const out: JsonRecord = {};
+  for (const [key, value] of Object.entries(record)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (consumed.has(path)) continue;
+    if (isObject(value)) {
+      const rest = extras(value, consumed, path);
+      if (rest) out[key] = rest;
+    } else {
+      out[key] = value;
+    }
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+export interface RowContext {
+  receivedAt: string;
+  /** Time field named by the request (legacy `time-generated-field`), tried before the type's own. */
+  timeField?: string;
+}
+
+/** Validates a record against its event type and table, and builds the row. Errors name the field path. */
+export function toRow(eventType: EventType, table: TableDef, record: JsonRecord, ctx: RowContext): RowResult {
+  const errors: FieldError[] = [];
+  const row: JsonRecord = {};
+  const consumed = new Set<string>();
+
+  for (const column of table.columns) {
+    let found: { path: string; value: unknown } | undefined;
+    if (column.compute) {
+      const value = column.compute(record);
+      if (value !== undefined && value !== null) found = { path: column.name, value };
+    }
+    if (!found && column.from) {
+      found = firstPresent(record, column.from);
+      if (found) consumed.add(found.path);
+    }
+    if (!found) {
+      if (column.required) errors.push({ path: column.from?.[0] ?? column.name, message: 'is required' });
+      continue;
+    }
+    const coerced = COERCE[column.type](found.value, column);
+    if (coerced.ok) row[column.name] = coerced.value;
+    else errors.push({ path: found.path, message: coerced.message });
+  }
+
+  const timePaths = [...(ctx.timeField ? [ctx.timeField] : []), ...(eventType.time ?? [])];
+  const time = firstPresent(record, timePaths);
+  let eventTime: string | undefined;
+  if (time) {
+    eventTime = toIsoTime(time.value);
+    if (!eventTime) errors.push({ path: time.path, message: `expected a date-time (ISO 8601 or unix time), got ${describeValue(time.value)}` });
+  }
+  if (errors.length) return { ok: false, errors };
+
+  row.TimeGenerated = eventTime ?? ctx.receivedAt;
+  if (eventTime) row.EventTime = eventTime;
+  row.EventId = eventIdOf(eventType.source, eventType.type, record);
+  row.ReceivedAt = ctx.receivedAt;
+  row.Source = eventType.source;
+  row.EventType = eventType.type;
+  if (table.rawData === 'json') row.RawData = JSON.stringify(record);
+  else {
+    const rest = extras(record, consumed);
+    if (rest) row.RawData = rest;
+  }
+  return { ok: true, row };
+}
+
+/** Keeps only the table's declared columns (the service drops others silently) and folds the rest into RawData. */
+export function shapeToTable(table: TableDef, row: JsonRecord): JsonRecord {
+  const declared = new Set(columnsOf(table).map((c) => c.name));
+  const shaped: JsonRecord = {};
+  const leftover: JsonRecord = {};
+  for (const [k, v] of Object.entries(row)) (declared.has(k) ? shaped : leftover)[k] = v;
+  if (Object.keys(leftover).length) {
+    if (table.rawData === 'json') shaped.RawData = JSON.stringify({ ...JSON.parse(String(shaped.RawData ?? '{}')), ...leftover });
+    else shaped.RawData = { ...(isObject(shaped.RawData) ? shaped.RawData : {}), ...leftover };
+  }
+  return shaped;
+}
+
+export { COMMON_COLUMNS };

@@ -1,0 +1,187 @@
+// The only module that reads process.env. Every setting is declared once here, with its default and meaning;
+// the README's settings table and the Bicep consistency tests are checked against SETTINGS.
+import { z } from 'zod';
+import { checkDestinationUrl } from './destinations/urlPolicy.js';
+
+const jsonOf = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `not valid JSON (${(e as Error).message})` });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+const commaList = <T extends string>(allowed: readonly [T, ...T[]]) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(allowed)).min(1, 'list at least one value'));
+
+const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const name = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+
+export const INCIDENT_STATUSES = ['New', 'Active', 'Closed'] as const;
+export const INCIDENT_SEVERITIES = ['High', 'Medium', 'Low', 'Informational'] as const;
+export const DESTINATION_TYPES = ['signl4', 'teams', 'slack', 'pagerduty', 'webhook'] as const;
+
+const ruleSchema = z.object({
+  endpoint: z.url({ protocol: /^https$/, error: 'endpoint must be an https URL (the DCR logs-ingestion endpoint)' }),
+  ruleId: z.string().regex(/^dcr-[0-9a-f]{32}$/, 'ruleId must be a DCR immutable id like dcr-0123…(32 hex)'),
+  streams: z.array(z.string().regex(/^Custom-[A-Za-z][A-Za-z0-9_]*$/, 'streams are named Custom-<table>')).min(1).max(10, 'a DCR holds at most 10 streams'),
+});
+
+const workspaceSchema = z.object({
+  subscriptionId: z.guid({ error: 'subscriptionId must be a GUID' }),
+  resourceGroup: z.string().min(1),
+  workspaceName: z.string().min(1),
+});
+
+const destinationSchema = z
+  .object({
+    name: z.string().regex(name, 'name: letters, digits, - and _, starting with a letter'),
+    type: z.enum(DESTINATION_TYPES),
+    url: z.string(),
+    secret: z.string().optional(),
+    routingKey: z.string().optional(),
+    enrich: z.boolean().optional(),
+    statuses: z.array(z.enum(INCIDENT_STATUSES)).optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.type === 'webhook' && d.secret !== undefined && !/^whsec_[A-Za-z0-9+/=]+$/.test(d.secret)) {
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'a webhook secret is a Standard Webhooks secret: whsec_<base64>' });
+    }
+    if (d.type === 'pagerduty' && !d.routingKey) {
+      ctx.addIssue({ code: 'custom', path: ['routingKey'], message: 'PagerDuty needs routingKey (the integration key)' });
+    }
+  });
+
+/** Every setting: env name → schema. Descriptions feed the README and `npm run settings`. */
+export const SETTINGS = {
+  AzureWebJobsStorage: { schema: z.string().optional(), secret: true, doc: 'Storage connection string (local/emulator). In Azure use the identity-based __*ServiceUri settings instead.' },
+  AzureWebJobsStorage__queueServiceUri: { schema: z.url().optional(), doc: 'Queue service URI for identity-based storage.' },
+  AzureWebJobsStorage__tableServiceUri: { schema: z.url().optional(), doc: 'Table service URI for identity-based storage.' },
+  AzureWebJobsStorage__blobServiceUri: { schema: z.url().optional(), doc: 'Blob service URI for identity-based storage (claim checks).' },
+  AzureWebJobsStorage__clientId: { schema: z.string().optional(), doc: 'Client id of the user-assigned identity used for storage.' },
+  AzureWebJobsStorage__credential: { schema: z.string().optional(), doc: '"managedidentity" in Azure (read by the Functions host).' },
+  AZURE_CLIENT_ID: { schema: z.string().optional(), doc: 'Client id of the user-assigned managed identity for Logs Ingestion and Sentinel.' },
+  BRIDGE_CREDENTIAL: { schema: z.enum(['default', 'emulator']).default('default'), doc: '"default": managed identity / DefaultAzureCredential. "emulator": a fixed token for the local emulators (loopback endpoints only).' },
+  EMULATOR_CA_FILE: { schema: z.string().optional(), doc: 'PEM file of the local emulators\' CA, trusted by the SDK clients (local only).' },
+  LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'), doc: 'Log level.' },
+
+  INGEST_HMAC_SECRET: { schema: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_<base64>').optional(), secret: true, doc: 'When set, POST /api/events requires a Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) made with this whsec_ secret; timestamps older or newer than 5 minutes are refused (replay window).' },
+  INGEST_MAX_BODY_BYTES: { schema: int(1024, 100 * 1024 * 1024).default(30 * 1024 * 1024), doc: 'Largest accepted request body (after gzip decoding); larger → 413. Default 30 MB as the Data Collector API allowed.' },
+  INGEST_GROUP_COMMIT_MS: { schema: int(0, 1000).default(5), doc: 'How long concurrent requests wait to share one queue message (milliseconds).' },
+  WALLARM_TABLE: { schema: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*_CL$/, 'a custom table name ending in _CL').optional(), doc: 'Set to put every Wallarm event into this one table (e.g. WallarmSentinel_CL, the columns of Wallarm\'s own integration). Unset: one table per event type.' },
+  DATA_COLLECTOR_WORKSPACE_ID: { schema: z.string().optional(), doc: 'Workspace id that legacy Data Collector senders sign with (POST /api/logs).' },
+  DATA_COLLECTOR_SHARED_KEY: { schema: z.base64({ error: 'must be base64 (the key legacy senders were given)' }).optional(), secret: true, doc: 'Shared key (base64) that legacy Data Collector senders sign with.' },
+
+  LOGS_INGESTION_RULES: { schema: jsonOf(z.array(ruleSchema)).default([]), doc: 'JSON list of {endpoint, ruleId, streams[]}: which DCR (and its endpoint) takes which stream.' },
+  DELIVERY_MAX_CONCURRENCY: { schema: int(1, 32).default(4), doc: 'Logs Ingestion chunks in flight per upload.' },
+  CIRCUIT_FAILURE_RATIO: { schema: z.coerce.number().gt(0).lte(1).default(0.6), doc: 'Failure ratio over the window that disables a target.' },
+  CIRCUIT_MIN_SAMPLES: { schema: int(1, 1_000_000).default(20), doc: 'Attempts needed in the window before the circuit may open.' },
+  CIRCUIT_WINDOW_HOURS: { schema: int(1, 72).default(12), doc: 'Rolling window of the circuit, in hours.' },
+  NOTIFY_WEBHOOK_URL: { schema: z.url().optional(), secret: true, doc: 'Optional URL that receives a JSON notification when a target is disabled or re-enabled.' },
+
+  SENTINEL_WORKSPACES: { schema: jsonOf(z.array(workspaceSchema)).default([]), doc: 'JSON list of {subscriptionId, resourceGroup, workspaceName} to poll for incidents. Empty: polling off.' },
+  ARM_ENDPOINT: { schema: z.url().default('https://management.azure.com'), doc: 'Azure Resource Manager endpoint (the emulator locally).' },
+  INCIDENT_POLL_SCHEDULE: { schema: z.string().default('0 */5 * * * *'), doc: 'NCRONTAB schedule of the incident poll.' },
+  INCIDENT_LOOKBACK_HOURS: { schema: int(1, 24 * 14).default(24), doc: 'Incidents created within this many hours are considered.' },
+  INCIDENT_STATUSES: { schema: commaList(INCIDENT_STATUSES).default(['New']), doc: 'Comma list of incident statuses to forward.' },
+  INCIDENT_SEVERITIES: { schema: commaList(INCIDENT_SEVERITIES).default([...INCIDENT_SEVERITIES]), doc: 'Comma list of incident severities to forward.' },
+  INCIDENT_TAG: { schema: z.string().min(1).max(256).default('SentinelBridge'), doc: 'Label added to each forwarded incident.' },
+  INCIDENT_CLOSE_CLASSIFICATION: { schema: z.enum(['Undetermined', 'TruePositive', 'BenignPositive', 'FalsePositive']).default('Undetermined'), doc: 'Classification used when a destination closes an incident without naming one.' },
+  DESTINATIONS: { schema: jsonOf(z.array(destinationSchema)).default([]), secret: true, doc: 'JSON list of {name, type, url, secret?, routingKey?, enrich?}; type is signl4|teams|slack|pagerduty|webhook.' },
+  ALLOW_PRIVATE_DESTINATIONS: { schema: bool.default(false), doc: 'Allow destination URLs on private or link-local addresses (loopback is always allowed).' },
+  STATUS_SYNC_SECRET: { schema: z.string().min(16, 'use at least 16 characters').optional(), secret: true, doc: 'Shared secret a destination sends as x-bridge-secret to POST /api/incidents/{destination}/status.' },
+} as const satisfies Record<string, { schema: z.ZodType; doc: string; secret?: boolean }>;
+
+type Settings = typeof SETTINGS;
+export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } & {
+  storage: { connectionString: string } | { queueServiceUri: string; tableServiceUri: string; blobServiceUri: string; clientId?: string };
+};
+export type Destination = Config['DESTINATIONS'][number];
+export type LogsIngestionRule = Config['LOGS_INGESTION_RULES'][number];
+export type SentinelWorkspace = Config['SENTINEL_WORKSPACES'][number];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const configSchema = z
+  .object(Object.fromEntries(Object.entries(SETTINGS).map(([k, v]) => [k, v.schema])) as { [K in keyof Settings]: Settings[K]['schema'] })
+  .superRefine((c, ctx) => {
+    c.DESTINATIONS.forEach((d, i) => {
+      const problem = checkDestinationUrl(d.url, { allowPrivate: c.ALLOW_PRIVATE_DESTINATIONS });
+      if (problem) ctx.addIssue({ code: 'custom', path: ['DESTINATIONS', i, 'url'], message: problem });
+    });
+    const names = c.DESTINATIONS.map((d) => d.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) ctx.addIssue({ code: 'custom', path: ['DESTINATIONS'], message: `destination name "${dup}" is used twice` });
+    const streams = c.LOGS_INGESTION_RULES.flatMap((r) => r.streams);
+    const dupStream = streams.find((s, i) => streams.indexOf(s) !== i);
+    if (dupStream) ctx.addIssue({ code: 'custom', path: ['LOGS_INGESTION_RULES'], message: `stream ${dupStream} is mapped to more than one rule` });
+    const hasUris = c.AzureWebJobsStorage__queueServiceUri && c.AzureWebJobsStorage__tableServiceUri && c.AzureWebJobsStorage__blobServiceUri;
+    if (!c.AzureWebJobsStorage && !hasUris) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AzureWebJobsStorage'],
+        message: 'set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__queueServiceUri, __tableServiceUri and __blobServiceUri',
+      });
+    }
+  });
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const [setting, ...rest] = i.path;
+      const where = rest.length ? `${String(setting)} at ${rest.map(String).join('.')}` : String(setting);
+      return `${where}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+/** Parses settings from an environment (process.env by default); throws ConfigError naming each bad setting. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw = Object.fromEntries(Object.keys(SETTINGS).map((k) => [k, env[k] === '' && k !== 'ALLOW_PRIVATE_DESTINATIONS' ? undefined : env[k]]));
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`Invalid settings: ${describe(parsed.error)}`);
+  const c = parsed.data;
+  const storage = c.AzureWebJobsStorage
+    ? { connectionString: c.AzureWebJobsStorage }
+    : {
+        queueServiceUri: c.AzureWebJobsStorage__queueServiceUri as string,
+        tableServiceUri: c.AzureWebJobsStorage__tableServiceUri as string,
+        blobServiceUri: c.AzureWebJobsStorage__blobServiceUri as string,
+        ...(c.AzureWebJobsStorage__clientId ? { clientId: c.AzureWebJobsStorage__clientId } : {}),
+      };
+  return { ...c, storage } as Config;
+}
+
+let cached: Config | undefined;
+/** The process's configuration, parsed once. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+/** Forget the parsed configuration (the local host and tests change the environment). */
+export function resetConfig(): void {
+  cached = undefined;
+}
+
+/** Resolves a Functions binding expression like `%INCIDENT_POLL_SCHEDULE%` the way the host does. */
+export function resolveAppSetting(expression: string): string {
+  return expression.replace(/%([A-Za-z0-9_]+)%/g, (_, key: string) => {
+    const value = (config() as Record<string, unknown>)[key] ?? process.env[key];
+    if (value === undefined) throw new ConfigError(`Binding expression %${key}% names no setting`);
+    return String(value);
+  });
+}
+
+/** Overlays settings onto the environment without replacing ones already set (local host: shell wins). */
+export function applySettings(values: Record<string, string>): void {
+  for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) process.env[k] = v;
+  resetConfig();
+}

@@ -1,0 +1,108 @@
+// POST /api/events[/{source}] and the legacy Data Collector POST /api/logs.
+import { randomUUID } from 'node:crypto';
+import { buildCatalog, type Catalog } from '../catalog/index.js';
+import { type Config, config as currentConfig } from '../config.js';
+import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
+import { logger } from '../observability/logger.js';
+import { storage } from '../storage/clients.js';
+import { QUEUES, CONTAINERS } from '../storage/names.js';
+import { checkContentType, decodeContent, parseElements, readBody } from './body.js';
+import { GroupCommitter, queueEnvelopeWriter } from './enqueue.js';
+import { verifyDataCollector, verifyStandardWebhook } from './signature.js';
+import { type ValidatedBatch, validateElements } from './validate.js';
+
+export interface IngestDeps {
+  config: Config;
+  catalog: Catalog;
+  committer: GroupCommitter;
+  now(): Date;
+}
+
+const depsCache = new WeakMap<Config, IngestDeps>();
+
+export function ingestDeps(config: Config = currentConfig()): IngestDeps {
+  let d = depsCache.get(config);
+  if (!d) {
+    const s = storage(config);
+    const writer = queueEnvelopeWriter(s.queue(QUEUES.events), s.container(CONTAINERS.claimChecks));
+    d = { config, catalog: buildCatalog({ wallarmTable: config.WALLARM_TABLE }), committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS), now: () => new Date() };
+    depsCache.set(config, d);
+  }
+  return d;
+}
+
+/** Enqueues the valid rows; a storage failure is a 503 (the sender retries; nothing was acknowledged). */
+async function commit(deps: IngestDeps, batch: ValidatedBatch, batchId: string): Promise<void> {
+  try {
+    await deps.committer.submit(batch.streams);
+  } catch (e) {
+    logger().error({ batchId, err: (e as Error).message }, 'enqueue failed');
+    throw new HttpError(503, 'events could not be stored; nothing was accepted, retry later', { batchId }, { 'retry-after': '5' });
+  }
+}
+
+export function handleEvents(request: BridgeRequest, deps: IngestDeps = ingestDeps()): Promise<BridgeResponse> {
+  return answer(async () => {
+    const sourceName = request.params.source ?? request.query.get('source') ?? 'generic';
+    const source = deps.catalog.source(sourceName);
+    if (!source) {
+      const known = deps.catalog.sources.map((s) => s.name);
+      throw new HttpError(404, `unknown source "${sourceName}"; known sources: ${known.join(', ')}`, { knownSources: known });
+    }
+    checkContentType(request);
+    const limit = deps.config.INGEST_MAX_BODY_BYTES;
+    const body = await decodeContent(request, await readBody(request, limit), limit);
+    if (deps.config.INGEST_HMAC_SECRET) verifyStandardWebhook(deps.config.INGEST_HMAC_SECRET, body, request.headers);
+    const elements = parseElements(body);
+    if (elements.length === 0) throw new HttpError(400, 'no events: the body is an empty array');
+    const batch = validateElements(elements, {
+      catalog: deps.catalog,
+      source,
+      typeHint: request.query.get('type') ?? undefined,
+      context: { receivedAt: deps.now().toISOString() },
+    });
+    const batchId = randomUUID();
+    if (batch.accepted === 0) throw new HttpError(400, 'no valid events in the request', { batchId, accepted: 0, rejected: batch.rejected });
+    await commit(deps, batch, batchId);
+    return json(202, { batchId, accepted: batch.accepted, rejected: batch.rejected });
+  });
+}
+
+const LOG_TYPE = /^[A-Za-z0-9_]{1,100}$/;
+
+/** The retired HTTP Data Collector API, signature and all: legacy senders change only the host name. */
+export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps = ingestDeps()): Promise<BridgeResponse> {
+  return answer(async () => {
+    const legacyError = (status: number, code: string, message: string, extra: Record<string, unknown> = {}) =>
+      new HttpError(status, message, { Error: code, Message: message, ...extra });
+    const { DATA_COLLECTOR_WORKSPACE_ID: workspaceId, DATA_COLLECTOR_SHARED_KEY: sharedKey } = deps.config;
+    if (!workspaceId || !sharedKey) {
+      throw legacyError(403, 'InvalidAuthorization', 'the legacy Data Collector endpoint is off: set DATA_COLLECTOR_WORKSPACE_ID and DATA_COLLECTOR_SHARED_KEY');
+    }
+    const apiVersion = request.query.get('api-version');
+    if (apiVersion && apiVersion !== '2016-04-01') throw legacyError(400, 'InvalidApiVersion', `api-version ${apiVersion} is not supported; use 2016-04-01`);
+    const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+    if (type && type !== 'application/json') throw legacyError(415, 'UnsupportedContentType', 'Content-Type must be application/json');
+    const logType = request.headers.get('log-type') ?? '';
+    if (!LOG_TYPE.test(logType)) throw legacyError(400, 'InvalidLogType', 'Log-Type must be 1-100 letters, digits or underscores');
+    const body = await readBody(request, deps.config.INGEST_MAX_BODY_BYTES);
+    verifyDataCollector({ workspaceId, sharedKey }, body, request.headers, deps.now().getTime());
+    const elements = parseElements(body);
+    const eventType = deps.catalog.typeForLogType(logType);
+    const source = deps.catalog.source(eventType?.source ?? 'generic');
+    if (!source) throw new Error('catalog has no generic source');
+    const timeField = request.headers.get('time-generated-field') ?? undefined;
+    const batch = validateElements(elements, {
+      catalog: deps.catalog,
+      source,
+      eventType,
+      typeHint: logType,
+      context: { receivedAt: deps.now().toISOString(), ...(timeField ? { timeField } : {}) },
+    });
+    // Legacy senders read no per-record report, so a batch is taken whole or refused whole.
+    if (batch.rejected.length) throw legacyError(400, 'InvalidDataFormat', `${batch.rejected.length} record(s) are invalid; nothing was accepted`, { rejected: batch.rejected });
+    if (batch.accepted === 0) throw legacyError(400, 'InvalidDataFormat', 'no records in the body');
+    await commit(deps, batch, randomUUID());
+    return { status: 200 };
+  });
+}

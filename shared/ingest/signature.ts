@@ -1,0 +1,56 @@
+// Request authentication beyond the function key: Standard Webhooks signatures for /api/events, and the retired
+// HTTP Data Collector API's SharedKey scheme for /api/logs.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { HttpError } from '../http.js';
+
+/** Verifies webhook-id / webhook-timestamp / webhook-signature over the body (5-minute replay window). */
+export function verifyStandardWebhook(secret: string, body: Buffer, headers: Headers): void {
+  const h = { 'webhook-id': headers.get('webhook-id') ?? '', 'webhook-timestamp': headers.get('webhook-timestamp') ?? '', 'webhook-signature': headers.get('webhook-signature') ?? '' };
+  if (!h['webhook-id'] || !h['webhook-timestamp'] || !h['webhook-signature']) {
+    throw new HttpError(401, 'signature required: send webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks)');
+  }
+  try {
+    new Webhook(secret).verify(body.toString('utf8'), h, { jsonParse: false } as never);
+  } catch (e) {
+    throw new HttpError(401, `signature rejected: ${(e as Error).message}`);
+  }
+}
+
+/** The Data Collector API's string to sign, with the content length in UTF-8 bytes. */
+export function dataCollectorStringToSign(contentLength: number, date: string, contentType = 'application/json'): string {
+  return `POST\n${contentLength}\n${contentType}\nx-ms-date:${date}\n/api/logs`;
+}
+
+export function dataCollectorSignature(sharedKeyBase64: string, stringToSign: string): string {
+  return createHmac('sha256', Buffer.from(sharedKeyBase64, 'base64')).update(stringToSign, 'utf8').digest('base64');
+}
+
+const equal = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/** The old API refused requests whose x-ms-date was too far from its clock. */
+export const DATA_COLLECTOR_CLOCK_SKEW_MS = 15 * 60 * 1000;
+
+export interface DataCollectorAuth {
+  workspaceId: string;
+  sharedKey: string;
+}
+
+/** Checks `Authorization: SharedKey <workspaceId>:<signature>` exactly as the retired API did. 403 on mismatch. */
+export function verifyDataCollector(auth: DataCollectorAuth, body: Buffer, headers: Headers, now = Date.now()): void {
+  const forbidden = (message: string) => new HttpError(403, message, { code: 'InvalidAuthorization' });
+  const date = headers.get('x-ms-date');
+  if (!date) throw forbidden('x-ms-date header is required');
+  const at = Date.parse(date);
+  if (Number.isNaN(at)) throw forbidden('x-ms-date is not an RFC 1123 date');
+  if (Math.abs(now - at) > DATA_COLLECTOR_CLOCK_SKEW_MS) throw forbidden('x-ms-date is more than 15 minutes away from the current time');
+  const m = /^SharedKey ([^:]+):(.+)$/.exec(headers.get('authorization') ?? '');
+  if (!m) throw forbidden('Authorization must be "SharedKey <workspaceId>:<signature>"');
+  const [, workspaceId = '', signature = ''] = m;
+  const expected = dataCollectorSignature(auth.sharedKey, dataCollectorStringToSign(body.length, date));
+  if (!equal(workspaceId, auth.workspaceId) || !equal(signature, expected)) throw forbidden('signature does not match the workspace id and shared key');
+}

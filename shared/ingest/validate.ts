@@ -1,0 +1,61 @@
+// Body elements → rows grouped by stream, and a report of what was rejected, by index, with the field path.
+import type { Catalog } from '../catalog/index.js';
+import { type RowContext, toRow } from '../catalog/rows.js';
+import { streamOf } from '../catalog/tables.js';
+import type { EventType, JsonRecord, Source } from '../catalog/types.js';
+
+export interface Rejection {
+  /** Index of the element in the request body (array item or NDJSON line). */
+  index: number;
+  error: string;
+}
+
+export interface ValidatedBatch {
+  /** Stream → rows, in request order. */
+  streams: Map<string, JsonRecord[]>;
+  accepted: number;
+  rejected: Rejection[];
+}
+
+const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface ValidateOptions {
+  catalog: Catalog;
+  source: Source;
+  /** Type named by the request (?type=, Log-Type): wins over the record's own. */
+  typeHint?: string | undefined;
+  /** Resolve every record to this event type (legacy Log-Type naming a catalog type). */
+  eventType?: EventType | undefined;
+  context: RowContext;
+}
+
+export function validateElements(elements: readonly unknown[], options: ValidateOptions): ValidatedBatch {
+  const streams = new Map<string, JsonRecord[]>();
+  const rejected: Rejection[] = [];
+  let accepted = 0;
+  elements.forEach((element, index) => {
+    const records = options.source.unwrap ? options.source.unwrap(element) : [element];
+    for (const record of records) {
+      if (!isObject(record)) {
+        rejected.push({ index, error: `expected a JSON object, got ${Array.isArray(record) ? 'an array' : typeof record}` });
+        continue;
+      }
+      const type = options.eventType ?? options.catalog.resolve(options.source, record, options.typeHint);
+      if (!type) {
+        const known = options.source.types.map((t) => t.type).join(', ');
+        rejected.push({ index, error: `unknown ${options.source.name} event type; known types: ${known}` });
+        continue;
+      }
+      const result = toRow(type, type.table, record, options.context);
+      if (!result.ok) {
+        rejected.push({ index, error: result.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
+        continue;
+      }
+      const stream = streamOf(type.table.table);
+      const list = streams.get(stream) ?? streams.set(stream, []).get(stream);
+      list?.push(result.row);
+      accepted += 1;
+    }
+  });
+  return { streams, accepted, rejected };
+}

@@ -1,0 +1,48 @@
+// GET /api/health: each dependency checked with a short timeout; 503 names the failing check.
+import { type Config, config as currentConfig } from '../config.js';
+import type { BridgeResponse } from '../http.js';
+import { storage } from '../storage/clients.js';
+import { QUEUES, TABLES } from '../storage/names.js';
+
+export type Check = () => Promise<string | undefined>;
+
+const TIMEOUT_MS = 5000;
+
+async function run(check: Check): Promise<{ ok: boolean; detail?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const detail = await Promise.race([
+      check(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      }),
+    ]);
+    return { ok: true, ...(detail ? { detail } : {}) };
+  } catch (e) {
+    return { ok: false, detail: (e as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function healthChecks(config: Config): Record<string, Check> {
+  const s = storage(config);
+  return {
+    queue: async () => {
+      const p = await s.queue(QUEUES.events).getProperties();
+      return `events queue: ${p.approximateMessagesCount ?? 0} waiting`;
+    },
+    table: async () => {
+      await s.table(TABLES.ledger).getAccessPolicy();
+      return undefined;
+    },
+  };
+}
+
+export async function handleHealth(checks: Record<string, Check> = healthChecks(currentConfig())): Promise<BridgeResponse> {
+  const results = Object.fromEntries(await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await run(check)] as const)));
+  const failing = Object.entries(results).filter(([, r]) => !r.ok).map(([name]) => name);
+  return failing.length
+    ? { status: 503, jsonBody: { status: 'unhealthy', failing, checks: results } }
+    : { status: 200, jsonBody: { status: 'ok', checks: results } };
+}

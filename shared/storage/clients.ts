@@ -1,0 +1,58 @@
+// Queue, table and blob clients from the configuration: a connection string locally (Azurite), the managed
+// identity and service URIs in Azure — the same settings the Functions host reads for its own triggers.
+import { TableClient } from '@azure/data-tables';
+import { DefaultAzureCredential } from '@azure/identity';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import type { Config } from '../config.js';
+import { CONTAINERS, QUEUES, TABLES } from './names.js';
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+export type TableName = (typeof TABLES)[keyof typeof TABLES];
+export type ContainerName = (typeof CONTAINERS)[keyof typeof CONTAINERS];
+
+export interface Storage {
+  queue(name: QueueName): QueueClient;
+  table(name: TableName): TableClient;
+  container(name: ContainerName): ContainerClient;
+  /** Creates every queue, table and container the app uses (local stack; Bicep creates them in Azure). */
+  ensure(): Promise<void>;
+}
+
+const cache = new WeakMap<Config, Storage>();
+
+export function storage(config: Config): Storage {
+  const cached = cache.get(config);
+  if (cached) return cached;
+  const s = config.storage;
+  let queues: QueueServiceClient;
+  let blobs: BlobServiceClient;
+  let table: (name: string) => TableClient;
+  if ('connectionString' in s) {
+    queues = QueueServiceClient.fromConnectionString(s.connectionString);
+    blobs = BlobServiceClient.fromConnectionString(s.connectionString);
+    const insecure = /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;|=http:\/\//i.test(s.connectionString);
+    table = (name) => TableClient.fromConnectionString(s.connectionString, name, { allowInsecureConnection: insecure });
+  } else {
+    const credential = new DefaultAzureCredential(s.clientId ? { managedIdentityClientId: s.clientId } : {});
+    queues = new QueueServiceClient(s.queueServiceUri, credential);
+    blobs = new BlobServiceClient(s.blobServiceUri, credential);
+    table = (name) => new TableClient(s.tableServiceUri, name, credential);
+  }
+  const queueClients = new Map<string, QueueClient>();
+  const tableClients = new Map<string, TableClient>();
+  const result: Storage = {
+    queue: (name) => queueClients.get(name) ?? queueClients.set(name, queues.getQueueClient(name)).get(name)!,
+    table: (name) => tableClients.get(name) ?? tableClients.set(name, table(name)).get(name)!,
+    container: (name) => blobs.getContainerClient(name),
+    async ensure() {
+      await Promise.all([
+        ...Object.values(QUEUES).map((q) => result.queue(q).createIfNotExists()),
+        ...Object.values(TABLES).map((t) => result.table(t).createTable()),
+        ...Object.values(CONTAINERS).map((c) => result.container(c).createIfNotExists()),
+      ]);
+    },
+  };
+  cache.set(config, result);
+  return result;
+}

@@ -1,0 +1,256 @@
+// A small local Functions host: serves the HTTP definitions under /api, runs queue triggers against Azurite the
+// way the Functions host does (host.json batchSize, maxDequeueCount → <queue>-poison, visibility), runs timers on
+// their NCRONTAB schedule, and answers the admin route POST /admin/functions/{name}. It runs the very same
+// definition objects that functions/index.ts registers with the real host.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HttpResponseInit, Timer } from '@azure/functions';
+import azureFunctions from '@azure/functions';
+import type { QueueClient } from '@azure/storage-queue';
+import { Cron } from 'croner';
+import type { FunctionDefinition, HttpFunction, QueueFunction, TimerFunction } from '../../functions/types.js';
+
+const { HttpRequest, InvocationContext } = azureFunctions;
+
+export interface QueueSettings {
+  batchSize: number;
+  maxDequeueCount: number;
+  visibilityTimeoutSeconds: number;
+  maxPollingIntervalMs: number;
+}
+
+export function queueSettingsFromHostJson(path: string): QueueSettings {
+  const host = JSON.parse(readFileSync(path, 'utf8')) as { extensions?: { queues?: Record<string, unknown> } };
+  const q = host.extensions?.queues ?? {};
+  if (q.messageEncoding !== 'none') throw new Error('host.json extensions.queues.messageEncoding must be "none": the app writes plain JSON messages');
+  const seconds = (v: unknown, dflt: number) => {
+    if (typeof v !== 'string') return dflt;
+    const [h = 0, m = 0, s = 0] = v.split(':').map(Number);
+    return h * 3600 + m * 60 + s;
+  };
+  return {
+    batchSize: Number(q.batchSize ?? 16),
+    maxDequeueCount: Number(q.maxDequeueCount ?? 5),
+    visibilityTimeoutSeconds: seconds(q.visibilityTimeout, 0),
+    maxPollingIntervalMs: seconds(q.maxPollingInterval, 60) * 1000,
+  };
+}
+
+/** The local host leases a message for this long and renews the lease while the function runs. */
+const LEASE_SECONDS = 30;
+
+interface Route {
+  def: HttpFunction;
+  pattern: RegExp;
+  names: string[];
+}
+
+function compileRoute(def: HttpFunction): Route {
+  const names: string[] = [];
+  const source = def.route
+    .split('/')
+    .map((segment) => {
+      const m = /^\{(\w+)(\?)?\}$/.exec(segment);
+      if (!m) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+      names.push(m[1] as string);
+      return m[2] ? '(?:/([^/]+))?' : '/([^/]+)';
+    })
+    .join('');
+  return { def, pattern: new RegExp(`^/api${source}/?$`, 'i'), names };
+}
+
+function readAll(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function writeResponse(res: ServerResponse, r: HttpResponseInit): void {
+  const headers: Record<string, string> = {};
+  if (r.headers) for (const [k, v] of new Headers(r.headers as ConstructorParameters<typeof Headers>[0])) headers[k] = v;
+  let body: string | Uint8Array | undefined;
+  if (r.jsonBody !== undefined) {
+    body = JSON.stringify(r.jsonBody);
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+  } else if (typeof r.body === 'string' || r.body instanceof Uint8Array) body = r.body;
+  res.writeHead(r.status ?? 200, headers);
+  res.end(body);
+}
+
+const context = (functionName: string, triggerMetadata: Record<string, unknown> = {}) =>
+  new InvocationContext({ functionName, invocationId: randomUUID(), triggerMetadata });
+
+export interface LocalHostOptions {
+  port: number;
+  functions: readonly FunctionDefinition[];
+  queueSettings: QueueSettings;
+  queue(name: string): QueueClient;
+  /** Resolves %SETTING% expressions in timer schedules. */
+  resolveSetting(expression: string): string;
+  log?(line: string): void;
+}
+
+export class LocalHost {
+  private server?: http.Server;
+  private readonly stopping = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private readonly crons: Cron[] = [];
+  private readonly routes: Route[];
+  url = '';
+
+  constructor(private readonly options: LocalHostOptions) {
+    this.routes = options.functions.filter((f): f is HttpFunction => f.kind === 'http').map(compileRoute);
+  }
+
+  private log(line: string) {
+    (this.options.log ?? console.log)(line);
+  }
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      this.serve(req, res).catch((e: Error) => {
+        this.log(`[host] ${req.method} ${req.url} failed: ${e.stack ?? e.message}`);
+        if (!res.headersSent) writeResponse(res, { status: 500, jsonBody: { error: 'function failed; see the host log' } });
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(this.options.port, '127.0.0.1', () => resolve());
+    });
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    for (const f of this.options.functions) {
+      if (f.kind === 'queue') this.loops.push(this.pollQueue(f));
+      if (f.kind === 'timer') {
+        const schedule = this.options.resolveSetting(f.schedule);
+        this.crons.push(new Cron(schedule, { protect: true }, () => this.runTimer(f)));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    for (const c of this.crons) c.stop();
+    await Promise.allSettled(this.loops);
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const admin = /^\/admin\/functions\/([^/]+)$/.exec(url.pathname);
+    if (admin && req.method === 'POST') return this.runAdmin(decodeURIComponent(admin[1] as string), res);
+    for (const route of this.routes) {
+      const m = route.pattern.exec(url.pathname);
+      if (!m || !route.def.methods.includes(req.method as HttpFunction['methods'][number])) continue;
+      const params: Record<string, string> = {};
+      route.names.forEach((name, i) => {
+        const v = m[i + 1];
+        if (v !== undefined) params[name] = decodeURIComponent(v);
+      });
+      const body = await readAll(req);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      const request = new HttpRequest({
+        method: req.method ?? 'GET',
+        url: url.toString(),
+        headers,
+        query: Object.fromEntries(url.searchParams),
+        params,
+        ...(body.length ? { body: { bytes: body } } : {}),
+      });
+      const response = await route.def.handler(request, context(route.def.name));
+      return writeResponse(res, response);
+    }
+    writeResponse(res, { status: 404, jsonBody: { error: `no function serves ${req.method} ${url.pathname}` } });
+  }
+
+  private async runAdmin(name: string, res: ServerResponse): Promise<void> {
+    const f = this.options.functions.find((x) => x.name.toLowerCase() === name.toLowerCase());
+    if (!f || f.kind === 'http') {
+      return writeResponse(res, { status: 404, jsonBody: { error: `no timer or queue function named ${name}` } });
+    }
+    // Like the Functions host: 202 at once, the function runs in the background.
+    writeResponse(res, { status: 202 });
+    if (f.kind === 'timer') await this.runTimer(f);
+    else await this.pollOnce(f);
+  }
+
+  private async runTimer(f: TimerFunction): Promise<void> {
+    const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: new Date().toISOString() } };
+    try {
+      await f.handler(timer, context(f.name));
+    } catch (e) {
+      this.log(`[host] timer ${f.name} failed: ${(e as Error).stack ?? e}`);
+    }
+  }
+
+  private async pollQueue(f: QueueFunction): Promise<void> {
+    let idleMs = 100;
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      let got = 0;
+      try {
+        got = await this.pollOnce(f);
+      } catch (e) {
+        this.log(`[host] polling ${f.queueName} failed: ${(e as Error).message}`);
+      }
+      if (got > 0) idleMs = 100;
+      else {
+        await new Promise((r) => setTimeout(r, idleMs));
+        idleMs = Math.min(idleMs * 2, this.options.queueSettings.maxPollingIntervalMs);
+      }
+    }
+  }
+
+  /** One batch from the queue; returns how many messages it took. */
+  private async pollOnce(f: QueueFunction): Promise<number> {
+    const q = this.options.queue(f.queueName);
+    const s = this.options.queueSettings;
+    const { receivedMessageItems: items } = await q.receiveMessages({ numberOfMessages: s.batchSize, visibilityTimeout: LEASE_SECONDS });
+    await Promise.all(
+      items.map(async (m) => {
+        let popReceipt = m.popReceipt;
+        const renew = setInterval(
+          () => {
+            q.updateMessage(m.messageId, popReceipt, undefined, LEASE_SECONDS)
+              .then((r) => {
+                if (r.popReceipt) popReceipt = r.popReceipt;
+              })
+              .catch(() => undefined);
+          },
+          (LEASE_SECONDS / 2) * 1000,
+        );
+        let input: unknown = m.messageText;
+        try {
+          input = JSON.parse(m.messageText);
+        } catch {
+          // Not JSON: the function gets the text, as the Functions host does.
+        }
+        const meta = { id: m.messageId, dequeueCount: m.dequeueCount, insertionTime: m.insertedOn, expirationTime: m.expiresOn, popReceipt };
+        try {
+          await f.handler(input, context(f.name, meta));
+          clearInterval(renew);
+          await q.deleteMessage(m.messageId, popReceipt);
+        } catch (e) {
+          clearInterval(renew);
+          this.log(`[host] ${f.name} failed on message ${m.messageId} (dequeue ${m.dequeueCount}): ${(e as Error).message}`);
+          if (m.dequeueCount >= s.maxDequeueCount) {
+            await this.options.queue(`${f.queueName}-poison`).sendMessage(m.messageText, { messageTimeToLive: -1 });
+            await q.deleteMessage(m.messageId, popReceipt);
+          } else {
+            await q.updateMessage(m.messageId, popReceipt, undefined, s.visibilityTimeoutSeconds);
+          }
+        }
+      }),
+    );
+    return items.length;
+  }
+}

@@ -1,0 +1,31 @@
+// Settings of the local tooling (ports, data folder) — not app settings; the app's own live in shared/config.ts.
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const port = (dflt: number) => z.coerce.number().int().min(0).max(65535).default(dflt);
+
+export const devSettingsSchema = z.object({
+  HOST_PORT: port(7071),
+  AZURITE_BLOB_PORT: port(10000),
+  AZURITE_QUEUE_PORT: port(10001),
+  AZURITE_TABLE_PORT: port(10002),
+  LOGS_INGESTION_EMULATOR_PORT: port(7443),
+  SENTINEL_EMULATOR_PORT: port(7444),
+  SINK_PORT: port(7445),
+  LOCAL_DATA_DIR: z.string().default('.local'),
+});
+
+export type DevSettings = z.output<typeof devSettingsSchema>;
+
+export function devSettings(env: Record<string, string | undefined> = process.env): DevSettings {
+  const parsed = devSettingsSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`Invalid local settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** Values of local.settings.json, else of local.settings.sample.json. */
+export function localSettingsValues(dir = '.'): { file: string; values: Record<string, string> } {
+  const file = existsSync(`${dir}/local.settings.json`) ? `${dir}/local.settings.json` : `${dir}/local.settings.sample.json`;
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> };
+  return { file, values: parsed.Values ?? {} };
+}

@@ -1,0 +1,28 @@
+// `npm start`: Azurite, the emulators and the local Functions host, configured from local.settings(.sample).json.
+// Variables already set in the shell win over the file, so tests and users can override any setting.
+import { localSettingsValues, devSettings } from './settings.js';
+
+const { file, values } = localSettingsValues();
+for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) process.env[k] = v;
+
+// Imported after the environment is complete: the app's config module reads it on first use.
+const { startLocalStack } = await import('./stack.js');
+const stack = await startLocalStack(devSettings()).catch((e: Error) => {
+  // A bad setting is the user's to fix: say which, without a stack trace.
+  console.error(e.name === 'ConfigError' ? e.message : (e.stack ?? e.message));
+  process.exit(1);
+});
+console.log(`Sentinel Bridge local stack (settings from ${file})`);
+for (const [name, url] of Object.entries(stack.urls)) console.log(`  ${name.padEnd(16)} ${url}`);
+console.log('Ctrl-C stops everything.');
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping…`);
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
