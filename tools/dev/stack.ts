@@ -25,11 +25,9 @@ export async function startLocalStack(dev: DevSettings): Promise<LocalStack> {
     });
     stops.push(azurite.stop);
     const cfg = config();
-    const { EMULATORS, startEmulators } = await import('../emulators/main.js');
-    const wanted: Record<string, number> = { logsIngestion: dev.LOGS_INGESTION_EMULATOR_PORT, sentinel: dev.SENTINEL_EMULATOR_PORT, sink: dev.SINK_PORT };
-    const ports = Object.fromEntries(Object.keys(EMULATORS).map((name) => [name, wanted[name] ?? 0]));
-    const emulators = await startEmulators({ dataDir: join(dev.LOCAL_DATA_DIR, 'emulators'), ports, catalogOptions: { wallarmTable: cfg.WALLARM_TABLE } });
-    stops.push(emulators.close);
+    const { startEmulators } = await import('../emulators/main.js');
+    const emulators = await startEmulators({ dataDir: dev.LOCAL_DATA_DIR, ports: dev, catalogOptions: { wallarmTable: cfg.WALLARM_TABLE } });
+    stops.push(emulators.stop);
 
     const s = storage(cfg);
     await s.ensure();
@@ -48,7 +46,7 @@ export async function startLocalStack(dev: DevSettings): Promise<LocalStack> {
         'ingest events': `${host.url}/api/events/{source}`,
         health: `${host.url}/api/health`,
         azurite: `blob ${azurite.ports.blob}, queue ${azurite.ports.queue}, table ${azurite.ports.table}`,
-        ...(emulators.urls as Record<string, string>),
+        ...emulators.urls,
       },
       stop,
     };

@@ -107,7 +107,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       let body = raw;
       if (/gzip/i.test(String(req.headers['content-encoding'] ?? ''))) {
         try {
-          body = gunzipSync(raw);
+          body = gunzipSync(raw, { maxOutputLength: 64 * 1024 * 1024 });
         } catch {
           return send(res, reply(400, { error: { code: 'InvalidContentEncoding', message: 'body is not valid gzip' } }));
         }
@@ -189,7 +189,7 @@ export class JsonStore<T> {
   /** Saves after the caller's change; awaiting it means the change is on disk. */
   save(): Promise<void> {
     const snapshot = JSON.stringify(this.data);
-    this.pending = this.pending.then(async () => {
+    this.pending = this.pending.catch(() => undefined).then(async () => {
       await mkdir(dirname(this.file), { recursive: true });
       await writeFile(`${this.file}.tmp`, snapshot);
       await rename(`${this.file}.tmp`, this.file);

@@ -13,6 +13,7 @@ export interface EmulatorTls {
 }
 
 const inFlight = new Map<string, Promise<EmulatorTls>>();
+const done = new Set<string>();
 
 async function create(dir: string): Promise<EmulatorTls> {
   const caFile = join(dir, 'emulator-ca.pem');
@@ -58,8 +59,14 @@ async function create(dir: string): Promise<EmulatorTls> {
 /** The emulators' TLS material in `dir`, created on first use. */
 export function emulatorTls(dir: string): Promise<EmulatorTls> {
   let p = inFlight.get(dir);
-  if (!p) {
+  // A finished result is reused only while its files still exist (a test may delete the folder).
+  if (!p || (done.has(dir) && !existsSync(join(dir, 'emulator-ca.pem')))) {
+    done.delete(dir);
     p = create(dir);
+    p.then(
+      () => done.add(dir),
+      () => inFlight.delete(dir),
+    );
     inFlight.set(dir, p);
   }
   return p;

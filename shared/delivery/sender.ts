@@ -1,0 +1,97 @@
+// Sends rows to Log Analytics with the Logs Ingestion SDK: its gzip, 1 MB chunking and chunk concurrency; our
+// retry schedule instead of its own. Rows are shaped to the stream's declared columns first, because the service
+// answers 204 and silently drops undeclared columns.
+import { type LogsUploadFailure, LogsIngestionClient } from '@azure/monitor-ingestion';
+import { azureCredential, tlsClientOptions } from '../azure/credential.js';
+import type { Catalog } from '../catalog/index.js';
+import { shapeToTable } from '../catalog/rows.js';
+import type { JsonRecord } from '../catalog/types.js';
+import type { Config, LogsIngestionRule } from '../config.js';
+import { classifyFailure, type FailureInfo } from './outcome.js';
+
+/** The Logs Ingestion API takes at most 1 MB per call; the SDK cannot split a single record. */
+export const MAX_RECORD_BYTES = 1_000_000;
+/** The service refuses TimeGenerated older than about two days or more than a day ahead. */
+const MAX_AGE_MS = 47 * 3600_000;
+const MAX_AHEAD_MS = 23 * 3600_000;
+
+export interface FailedRows {
+  rows: JsonRecord[];
+  info: FailureInfo;
+}
+
+export interface SendResult {
+  delivered: number;
+  failures: FailedRows[];
+}
+
+/** Keeps the event's own time in EventTime and moves TimeGenerated to now when the service would refuse it. */
+export function clampTimeGenerated(row: JsonRecord, now: number): JsonRecord {
+  const t = Date.parse(String(row.TimeGenerated));
+  if (!Number.isNaN(t) && t >= now - MAX_AGE_MS && t <= now + MAX_AHEAD_MS) return row;
+  return { ...row, EventTime: row.EventTime ?? row.TimeGenerated, TimeGenerated: new Date(now).toISOString() };
+}
+
+export class LogsSender {
+  private readonly clients = new Map<string, LogsIngestionClient>();
+  private readonly rules = new Map<string, LogsIngestionRule>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly catalog: Catalog,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const rule of config.LOGS_INGESTION_RULES) for (const s of rule.streams) this.rules.set(s, rule);
+  }
+
+  ruleFor(stream: string): LogsIngestionRule | undefined {
+    return this.rules.get(stream);
+  }
+
+  private client(endpoint: string): LogsIngestionClient {
+    let c = this.clients.get(endpoint);
+    if (!c) {
+      c = new LogsIngestionClient(endpoint, azureCredential(this.config), {
+        ...tlsClientOptions(this.config),
+        // Our retry schedule (re-enqueue with a delay) decides; the SDK must not retry on its own.
+        retryOptions: { maxRetries: 0 },
+      });
+      this.clients.set(endpoint, c);
+    }
+    return c;
+  }
+
+  async send(stream: string, rows: readonly JsonRecord[]): Promise<SendResult> {
+    const rule = this.rules.get(stream);
+    if (!rule) {
+      return { delivered: 0, failures: [{ rows: [...rows], info: { retryable: false, reason: `no DCR takes stream ${stream}: add it to LOGS_INGESTION_RULES (azd provision sets it)` } }] };
+    }
+    const table = this.catalog.tableOfStream(stream);
+    const now = this.now();
+    const ready: JsonRecord[] = [];
+    const tooLarge: JsonRecord[] = [];
+    for (const row of rows) {
+      const shaped = clampTimeGenerated(table ? shapeToTable(table, row) : row, now);
+      (Buffer.byteLength(JSON.stringify(shaped)) > MAX_RECORD_BYTES ? tooLarge : ready).push(shaped);
+    }
+    const failures: FailedRows[] = [];
+    if (tooLarge.length) {
+      failures.push({ rows: tooLarge, info: { retryable: false, status: 413, reason: `record larger than ${MAX_RECORD_BYTES} bytes: the Logs Ingestion API takes at most 1 MB per call` } });
+    }
+    if (ready.length) {
+      const failed: LogsUploadFailure[] = [];
+      try {
+        await this.client(rule.endpoint).upload(rule.ruleId, stream, ready, {
+          maxConcurrency: this.config.DELIVERY_MAX_CONCURRENCY,
+          onError: (f) => failed.push(f),
+        });
+      } catch (e) {
+        // AggregateLogsUploadError repeats what onError collected; anything else failed the whole upload.
+        if (failed.length === 0) failed.push({ failedLogs: ready, cause: e as Error });
+      }
+      for (const f of failed) failures.push({ rows: f.failedLogs, info: classifyFailure(f.cause) });
+    }
+    const failedCount = failures.reduce((n, f) => n + f.rows.length, 0);
+    return { delivered: rows.length - failedCount, failures };
+  }
+}

@@ -1,0 +1,130 @@
+// Slack incoming webhook. With `blocks`, the top-level `text` is the fallback used in notifications, so it carries
+// the gist. Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks, as typed in @slack/types): header
+// plain_text ≤ 150 chars, section text ≤ 3000, section fields ≤ 10 of ≤ 2000 each, context ≤ 10 elements, button text
+// ≤ 75 and url ≤ 3000, ≤ 50 blocks per message. Slack also rejects messages whose blocks hold much more than ~12k
+// characters in total (msg_blocks_too_long, https://github.com/slackapi/bolt-js/issues/2509), so the enrichment sections stay small.
+// mrkdwn text escapes &, < and > and nothing else (https://api.slack.com/reference/surfaces/formatting#escaping).
+import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
+import type { Destination } from '../config.js';
+import {
+  enrichmentFor,
+  type FormattedRequest,
+  type IncidentEvent,
+  type IncidentSeverity,
+  type IncidentSummary,
+  incidentFacts,
+  jsonRequest,
+  truncateText,
+} from './incident.js';
+
+/** Slack messages cannot be resolved; closed incidents are not sent here. */
+export const canResolve = false;
+export const events: readonly IncidentEvent[] = ['created'];
+
+export const LIMITS = {
+  blocks: 50,
+  headerText: 150,
+  sectionText: 3000,
+  fields: 10,
+  fieldText: 2000,
+  contextElements: 10,
+  buttonText: 75,
+  buttonUrl: 3000,
+  fallbackText: 3000,
+  /** Our own cap for each enrichment section, keeping the message well under Slack's total block text limit. */
+  enrichmentText: 1500,
+} as const;
+
+const SEVERITY_EMOJI: Record<IncidentSeverity, string> = {
+  High: ':red_circle:',
+  Medium: ':large_orange_circle:',
+  Low: ':large_yellow_circle:',
+  Informational: ':large_blue_circle:',
+};
+
+/** Escapes the three characters mrkdwn reserves. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escaped mrkdwn of at most `max` characters; never ends in a cut-off entity such as `&am`. */
+function mrkdwn(raw: string, max: number): string {
+  const escaped = escapeMrkdwn(raw);
+  if (escaped.length <= max) return escaped;
+  const cut = truncateText(escaped, max);
+  return cut.replace(/&[a-z]{0,3}…$/, '…');
+}
+
+export function format(incident: IncidentSummary, event: IncidentEvent, destination: Destination): FormattedRequest {
+  const closed = event === 'closed';
+  const emoji = closed ? ':white_check_mark:' : SEVERITY_EMOJI[incident.severity];
+  const headline = `${closed ? 'Closed: ' : ''}[${incident.severity}] Sentinel incident #${incident.number}: ${incident.title}`;
+
+  const blocks: KnownBlock[] = [];
+  const header: HeaderBlock = {
+    type: 'header',
+    text: { type: 'plain_text', text: truncateText(headline, LIMITS.headerText), emoji: true },
+  };
+  blocks.push(header);
+
+  const fields: MrkdwnElement[] = incidentFacts(incident)
+    .slice(0, LIMITS.fields)
+    .map((f) => ({ type: 'mrkdwn', text: mrkdwn(`*${f.title}*\n${f.value}`, LIMITS.fieldText) }));
+  const facts: SectionBlock = { type: 'section', fields };
+  blocks.push(facts);
+
+  if (incident.description) {
+    const description: SectionBlock = { type: 'section', text: { type: 'mrkdwn', text: mrkdwn(incident.description, LIMITS.sectionText) } };
+    blocks.push(description);
+  }
+
+  const enrichment = enrichmentFor(incident, destination);
+  if (enrichment?.alerts?.length) {
+    const lines = enrichment.alerts.map((a) => `• ${a.severity ? `[${a.severity}] ` : ''}${a.title}`);
+    blocks.push(listSection(`*Alerts (${enrichment.alerts.length})*`, lines));
+  }
+  if (enrichment?.entities?.length) {
+    const lines = enrichment.entities.map((e) => `• ${e.kind}: ${e.friendlyName}`);
+    blocks.push(listSection(`*Entities (${enrichment.entities.length})*`, lines));
+  }
+
+  if (incident.incidentUrl.length <= LIMITS.buttonUrl) {
+    const actions: ActionsBlock = {
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          action_id: 'open_incident',
+          text: { type: 'plain_text', text: 'Open in Microsoft Sentinel' },
+          url: incident.incidentUrl,
+        },
+      ],
+    };
+    blocks.push(actions);
+  }
+
+  const context: ContextBlock = {
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: mrkdwn(`Incident ${incident.name} · ${incident.workspaceId}`, LIMITS.sectionText) }],
+  };
+  blocks.push(context);
+
+  return jsonRequest({ text: mrkdwn(`${emoji} ${headline}`, LIMITS.fallbackText), blocks: blocks.slice(0, LIMITS.blocks) });
+}
+
+function listSection(heading: string, lines: string[]): SectionBlock {
+  // The heading is our own mrkdwn; only the items come from data and are escaped.
+  const budget = LIMITS.enrichmentText - heading.length - 1;
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    const text = mrkdwn(line, 300);
+    if (used + text.length + 1 > budget - 20) {
+      kept.push(`• … and ${lines.length - kept.length} more`);
+      break;
+    }
+    kept.push(text);
+    used += text.length + 1;
+  }
+  return { type: 'section', text: { type: 'mrkdwn', text: `${heading}\n${kept.join('\n')}` } };
+}
