@@ -4,19 +4,27 @@ import { z } from 'zod';
 import { checkDestinationUrl } from './destinations/urlPolicy.js';
 
 const jsonOf = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: `not valid JSON (${(e as Error).message})` });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: `not valid JSON (${(e as Error).message})` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 const commaList = <T extends string>(allowed: readonly [T, ...T[]]) =>
   z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(allowed)).min(1, 'list at least one value'));
 
 const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
@@ -30,7 +38,10 @@ export const DESTINATION_TYPES = ['signl4', 'teams', 'slack', 'pagerduty', 'webh
 const ruleSchema = z.object({
   endpoint: z.url({ protocol: /^https$/, error: 'endpoint must be an https URL (the DCR logs-ingestion endpoint)' }),
   ruleId: z.string().regex(/^dcr-[0-9a-f]{32}$/, 'ruleId must be a DCR immutable id like dcr-0123…(32 hex)'),
-  streams: z.array(z.string().regex(/^Custom-[A-Za-z][A-Za-z0-9_]*$/, 'streams are named Custom-<table>')).min(1).max(10, 'a DCR holds at most 10 streams'),
+  streams: z
+    .array(z.string().regex(/^Custom-[A-Za-z][A-Za-z0-9_]*$/, 'streams are named Custom-<table>'))
+    .min(1)
+    .max(10, 'a DCR holds at most 10 streams'),
 });
 
 const workspaceSchema = z.object({
@@ -60,42 +71,108 @@ const destinationSchema = z
 
 /** Every setting: env name → schema. Descriptions feed the README and `npm run settings`. */
 export const SETTINGS = {
-  AzureWebJobsStorage: { schema: z.string().optional(), secret: true, doc: 'Storage connection string (local/emulator). In Azure use the identity-based __*ServiceUri settings instead.' },
+  AzureWebJobsStorage: {
+    schema: z.string().optional(),
+    secret: true,
+    doc: 'Storage connection string (local/emulator). In Azure use the identity-based __*ServiceUri settings instead.',
+  },
   AzureWebJobsStorage__queueServiceUri: { schema: z.url().optional(), doc: 'Queue service URI for identity-based storage.' },
   AzureWebJobsStorage__tableServiceUri: { schema: z.url().optional(), doc: 'Table service URI for identity-based storage.' },
   AzureWebJobsStorage__blobServiceUri: { schema: z.url().optional(), doc: 'Blob service URI for identity-based storage (claim checks).' },
   AzureWebJobsStorage__clientId: { schema: z.string().optional(), doc: 'Client id of the user-assigned identity used for storage.' },
   AzureWebJobsStorage__credential: { schema: z.string().optional(), doc: '"managedidentity" in Azure (read by the Functions host).' },
-  AZURE_CLIENT_ID: { schema: z.string().optional(), doc: 'Client id of the user-assigned managed identity for Logs Ingestion and Sentinel.' },
-  BRIDGE_CREDENTIAL: { schema: z.enum(['default', 'emulator']).default('default'), doc: '"default": managed identity / DefaultAzureCredential. "emulator": a fixed token for the local emulators (loopback endpoints only).' },
-  EMULATOR_CA_FILE: { schema: z.string().optional(), doc: 'PEM file of the local emulators\' CA, trusted by the SDK clients (local only).' },
+  AZURE_CLIENT_ID: {
+    schema: z.string().optional(),
+    doc: 'Client id of the user-assigned managed identity for Logs Ingestion and Sentinel.',
+  },
+  BRIDGE_CREDENTIAL: {
+    schema: z.enum(['default', 'emulator']).default('default'),
+    doc: '"default": managed identity / DefaultAzureCredential. "emulator": a fixed token for the local emulators (loopback endpoints only).',
+  },
+  EMULATOR_CA_FILE: { schema: z.string().optional(), doc: "PEM file of the local emulators' CA, trusted by the SDK clients (local only)." },
   LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'), doc: 'Log level.' },
 
-  INGEST_HMAC_SECRET: { schema: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_<base64>').optional(), secret: true, doc: 'When set, POST /api/events requires a Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) made with this whsec_ secret; timestamps older or newer than 5 minutes are refused (replay window).' },
-  INGEST_MAX_BODY_BYTES: { schema: int(1024, 100 * 1024 * 1024).default(30 * 1024 * 1024), doc: 'Largest accepted request body (after gzip decoding); larger → 413. Default 30 MB as the Data Collector API allowed.' },
-  INGEST_GROUP_COMMIT_MS: { schema: int(0, 1000).default(5), doc: 'How long concurrent requests wait to share one queue message (milliseconds).' },
-  WALLARM_TABLE: { schema: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*_CL$/, 'a custom table name ending in _CL').optional(), doc: 'Set to put every Wallarm event into this one table (e.g. WallarmSentinel_CL, the columns of Wallarm\'s own integration). Unset: one table per event type.' },
-  DATA_COLLECTOR_WORKSPACE_ID: { schema: z.string().optional(), doc: 'Workspace id that legacy Data Collector senders sign with (POST /api/logs).' },
-  DATA_COLLECTOR_SHARED_KEY: { schema: z.base64({ error: 'must be base64 (the key legacy senders were given)' }).optional(), secret: true, doc: 'Shared key (base64) that legacy Data Collector senders sign with.' },
+  INGEST_HMAC_SECRET: {
+    schema: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_<base64>')
+      .optional(),
+    secret: true,
+    doc: 'When set, POST /api/events requires a Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) made with this whsec_ secret; timestamps older or newer than 5 minutes are refused (replay window).',
+  },
+  INGEST_MAX_BODY_BYTES: {
+    schema: int(1024, 100 * 1024 * 1024).default(30 * 1024 * 1024),
+    doc: 'Largest accepted request body (after gzip decoding); larger → 413. Default 30 MB as the Data Collector API allowed.',
+  },
+  INGEST_GROUP_COMMIT_MS: {
+    schema: int(0, 1000).default(5),
+    doc: 'How long concurrent requests wait to share one queue message (milliseconds).',
+  },
+  WALLARM_TABLE: {
+    schema: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]*_CL$/, 'a custom table name ending in _CL')
+      .optional(),
+    doc: "Set to put every Wallarm event into this one table (e.g. WallarmSentinel_CL, the columns of Wallarm's own integration). Unset: one table per event type.",
+  },
+  DATA_COLLECTOR_WORKSPACE_ID: {
+    schema: z.string().optional(),
+    doc: 'Workspace id that legacy Data Collector senders sign with (POST /api/logs).',
+  },
+  DATA_COLLECTOR_SHARED_KEY: {
+    schema: z.base64({ error: 'must be base64 (the key legacy senders were given)' }).optional(),
+    secret: true,
+    doc: 'Shared key (base64) that legacy Data Collector senders sign with.',
+  },
 
-  LOGS_INGESTION_RULES: { schema: jsonOf(z.array(ruleSchema)).default([]), doc: 'JSON list of {endpoint, ruleId, streams[]}: which DCR (and its endpoint) takes which stream.' },
+  LOGS_INGESTION_RULES: {
+    schema: jsonOf(z.array(ruleSchema)).default([]),
+    doc: 'JSON list of {endpoint, ruleId, streams[]}: which DCR (and its endpoint) takes which stream.',
+  },
   DELIVERY_MAX_CONCURRENCY: { schema: int(1, 32).default(4), doc: 'Logs Ingestion chunks in flight per upload.' },
-  CIRCUIT_FAILURE_RATIO: { schema: z.coerce.number().gt(0).lte(1).default(0.6), doc: 'Failure ratio over the window that disables a target.' },
+  CIRCUIT_FAILURE_RATIO: {
+    schema: z.coerce.number().gt(0).lte(1).default(0.6),
+    doc: 'Failure ratio over the window that disables a target.',
+  },
   CIRCUIT_MIN_SAMPLES: { schema: int(1, 1_000_000).default(20), doc: 'Attempts needed in the window before the circuit may open.' },
   CIRCUIT_WINDOW_HOURS: { schema: int(1, 72).default(12), doc: 'Rolling window of the circuit, in hours.' },
-  NOTIFY_WEBHOOK_URL: { schema: z.url().optional(), secret: true, doc: 'Optional URL that receives a JSON notification when a target is disabled or re-enabled.' },
+  NOTIFY_WEBHOOK_URL: {
+    schema: z.url().optional(),
+    secret: true,
+    doc: 'Optional URL that receives a JSON notification when a target is disabled or re-enabled.',
+  },
 
-  SENTINEL_WORKSPACES: { schema: jsonOf(z.array(workspaceSchema)).default([]), doc: 'JSON list of {subscriptionId, resourceGroup, workspaceName} to poll for incidents. Empty: polling off.' },
+  SENTINEL_WORKSPACES: {
+    schema: jsonOf(z.array(workspaceSchema)).default([]),
+    doc: 'JSON list of {subscriptionId, resourceGroup, workspaceName} to poll for incidents. Empty: polling off.',
+  },
   ARM_ENDPOINT: { schema: z.url().default('https://management.azure.com'), doc: 'Azure Resource Manager endpoint (the emulator locally).' },
   INCIDENT_POLL_SCHEDULE: { schema: z.string().default('0 */5 * * * *'), doc: 'NCRONTAB schedule of the incident poll.' },
   INCIDENT_LOOKBACK_HOURS: { schema: int(1, 24 * 14).default(24), doc: 'Incidents created within this many hours are considered.' },
   INCIDENT_STATUSES: { schema: commaList(INCIDENT_STATUSES).default(['New']), doc: 'Comma list of incident statuses to forward.' },
-  INCIDENT_SEVERITIES: { schema: commaList(INCIDENT_SEVERITIES).default([...INCIDENT_SEVERITIES]), doc: 'Comma list of incident severities to forward.' },
+  INCIDENT_SEVERITIES: {
+    schema: commaList(INCIDENT_SEVERITIES).default([...INCIDENT_SEVERITIES]),
+    doc: 'Comma list of incident severities to forward.',
+  },
   INCIDENT_TAG: { schema: z.string().min(1).max(256).default('SentinelBridge'), doc: 'Label added to each forwarded incident.' },
-  INCIDENT_CLOSE_CLASSIFICATION: { schema: z.enum(['Undetermined', 'TruePositive', 'BenignPositive', 'FalsePositive']).default('Undetermined'), doc: 'Classification used when a destination closes an incident without naming one.' },
-  DESTINATIONS: { schema: jsonOf(z.array(destinationSchema)).default([]), secret: true, doc: 'JSON list of {name, type, url, secret?, routingKey?, enrich?}; type is signl4|teams|slack|pagerduty|webhook.' },
-  ALLOW_PRIVATE_DESTINATIONS: { schema: bool.default(false), doc: 'Allow destination URLs on private or link-local addresses (loopback is always allowed).' },
-  STATUS_SYNC_SECRET: { schema: z.string().min(16, 'use at least 16 characters').optional(), secret: true, doc: 'Shared secret a destination sends as x-bridge-secret to POST /api/incidents/{destination}/status.' },
+  INCIDENT_CLOSE_CLASSIFICATION: {
+    schema: z.enum(['Undetermined', 'TruePositive', 'BenignPositive', 'FalsePositive']).default('Undetermined'),
+    doc: 'Classification used when a destination closes an incident without naming one.',
+  },
+  DESTINATIONS: {
+    schema: jsonOf(z.array(destinationSchema)).default([]),
+    secret: true,
+    doc: 'JSON list of {name, type, url, secret?, routingKey?, enrich?}; type is signl4|teams|slack|pagerduty|webhook.',
+  },
+  ALLOW_PRIVATE_DESTINATIONS: {
+    schema: bool.default(false),
+    doc: 'Allow destination URLs on private or link-local addresses (loopback is always allowed).',
+  },
+  STATUS_SYNC_SECRET: {
+    schema: z.string().min(16, 'use at least 16 characters').optional(),
+    secret: true,
+    doc: 'Shared secret a destination sends as x-bridge-secret to POST /api/incidents/{destination}/status.',
+  },
 } as const satisfies Record<string, { schema: z.ZodType; doc: string; secret?: boolean }>;
 
 type Settings = typeof SETTINGS;
@@ -122,13 +199,16 @@ const configSchema = z
     if (dup) ctx.addIssue({ code: 'custom', path: ['DESTINATIONS'], message: `destination name "${dup}" is used twice` });
     const streams = c.LOGS_INGESTION_RULES.flatMap((r) => r.streams);
     const dupStream = streams.find((s, i) => streams.indexOf(s) !== i);
-    if (dupStream) ctx.addIssue({ code: 'custom', path: ['LOGS_INGESTION_RULES'], message: `stream ${dupStream} is mapped to more than one rule` });
-    const hasUris = c.AzureWebJobsStorage__queueServiceUri && c.AzureWebJobsStorage__tableServiceUri && c.AzureWebJobsStorage__blobServiceUri;
+    if (dupStream)
+      ctx.addIssue({ code: 'custom', path: ['LOGS_INGESTION_RULES'], message: `stream ${dupStream} is mapped to more than one rule` });
+    const hasUris =
+      c.AzureWebJobsStorage__queueServiceUri && c.AzureWebJobsStorage__tableServiceUri && c.AzureWebJobsStorage__blobServiceUri;
     if (!c.AzureWebJobsStorage && !hasUris) {
       ctx.addIssue({
         code: 'custom',
         path: ['AzureWebJobsStorage'],
-        message: 'set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__queueServiceUri, __tableServiceUri and __blobServiceUri',
+        message:
+          'set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__queueServiceUri, __tableServiceUri and __blobServiceUri',
       });
     }
   });
@@ -145,7 +225,9 @@ function describe(error: z.ZodError): string {
 
 /** Parses settings from an environment (process.env by default); throws ConfigError naming each bad setting. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const raw = Object.fromEntries(Object.keys(SETTINGS).map((k) => [k, env[k] === '' && k !== 'ALLOW_PRIVATE_DESTINATIONS' ? undefined : env[k]]));
+  const raw = Object.fromEntries(
+    Object.keys(SETTINGS).map((k) => [k, env[k] === '' && k !== 'ALLOW_PRIVATE_DESTINATIONS' ? undefined : env[k]]),
+  );
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`Invalid settings: ${describe(parsed.error)}`);
   const c = parsed.data;

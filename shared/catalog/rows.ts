@@ -35,7 +35,8 @@ const SECONDS_LIMIT = 1e11;
 
 export function toIsoTime(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) {
-    return new Date(value < SECONDS_LIMIT ? value * 1000 : value).toISOString();
+    const date = new Date(value < SECONDS_LIMIT ? value * 1000 : value);
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
   }
   if (typeof value === 'string') {
     if (/^\d+(\.\d+)?$/.test(value)) return toIsoTime(Number(value));
@@ -47,7 +48,8 @@ export function toIsoTime(value: unknown): string | undefined {
 
 type Coerced = { ok: true; value: unknown } | { ok: false; message: string };
 
-const describeValue = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : Array.isArray(v) ? 'an array' : typeof v);
+const describeValue = (v: unknown) =>
+  typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : Array.isArray(v) ? 'an array' : typeof v;
 
 function coerceNumber(value: unknown, integer: boolean, column: Column): Coerced {
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
@@ -96,7 +98,9 @@ function stableStringify(value: unknown): string {
  * visible with `summarize count() by EventId`; any change in the event gives a new id.
  */
 export function eventIdOf(source: string, type: string, record: JsonRecord): string {
-  const h = createHash('sha256').update(`${source}\n${type}\n${stableStringify(record)}`).digest('hex');
+  const h = createHash('sha256')
+    .update(`${source}\n${type}\n${stableStringify(record)}`)
+    .digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -152,7 +156,8 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
   let eventTime: string | undefined;
   if (time) {
     eventTime = toIsoTime(time.value);
-    if (!eventTime) errors.push({ path: time.path, message: `expected a date-time (ISO 8601 or unix time), got ${describeValue(time.value)}` });
+    if (!eventTime)
+      errors.push({ path: time.path, message: `expected a date-time (ISO 8601 or unix time), got ${describeValue(time.value)}` });
   }
   if (errors.length) return { ok: false, errors };
 

@@ -21,7 +21,11 @@ export const COLUMN_NAME = /^[A-Za-z][A-Za-z0-9_]{0,44}$/;
 /** Every column the table declares, in a stable order: the table's own, then the common ones, then RawData. */
 export function columnsOf(table: TableDef): Column[] {
   const own = table.columns.map((c) => c.name);
-  return [...table.columns, ...COMMON_COLUMNS.filter((c) => !own.includes(c.name)), ...(own.includes('RawData') ? [] : [RAW_DATA[table.rawData]])];
+  return [
+    ...table.columns,
+    ...COMMON_COLUMNS.filter((c) => !own.includes(c.name)),
+    ...(own.includes('RawData') ? [] : [RAW_DATA[table.rawData]]),
+  ];
 }
 
 export const streamOf = (table: string) => `Custom-${table}`;

@@ -19,7 +19,8 @@ const ADVICE: Record<number, string> = {
   429: 'throttled by the DCR (12,000 calls or 2 GB per minute): lower maximumInstanceCount or spread streams over more DCRs',
 };
 
-const RETRYABLE = (status: number | undefined) => status === undefined || status === 401 || status === 408 || status === 429 || status >= 500;
+const RETRYABLE = (status: number | undefined) =>
+  status === undefined || status === 401 || status === 408 || status === 429 || status >= 500;
 
 interface ErrorLike {
   message?: string;

@@ -1,7 +1,7 @@
 // Sends rows to Log Analytics with the Logs Ingestion SDK: its gzip, 1 MB chunking and chunk concurrency; our
 // retry schedule instead of its own. Rows are shaped to the stream's declared columns first, because the service
 // answers 204 and silently drops undeclared columns.
-import { type LogsUploadFailure, LogsIngestionClient } from '@azure/monitor-ingestion';
+import { LogsIngestionClient, type LogsUploadFailure } from '@azure/monitor-ingestion';
 import { azureCredential, tlsClientOptions } from '../azure/credential.js';
 import type { Catalog } from '../catalog/index.js';
 import { shapeToTable } from '../catalog/rows.js';
@@ -64,7 +64,15 @@ export class LogsSender {
   async send(stream: string, rows: readonly JsonRecord[]): Promise<SendResult> {
     const rule = this.rules.get(stream);
     if (!rule) {
-      return { delivered: 0, failures: [{ rows: [...rows], info: { retryable: false, reason: `no DCR takes stream ${stream}: add it to LOGS_INGESTION_RULES (azd provision sets it)` } }] };
+      return {
+        delivered: 0,
+        failures: [
+          {
+            rows: [...rows],
+            info: { retryable: false, reason: `no DCR takes stream ${stream}: add it to LOGS_INGESTION_RULES (azd provision sets it)` },
+          },
+        ],
+      };
     }
     const table = this.catalog.tableOfStream(stream);
     const now = this.now();
@@ -76,7 +84,14 @@ export class LogsSender {
     }
     const failures: FailedRows[] = [];
     if (tooLarge.length) {
-      failures.push({ rows: tooLarge, info: { retryable: false, status: 413, reason: `record larger than ${MAX_RECORD_BYTES} bytes: the Logs Ingestion API takes at most 1 MB per call` } });
+      failures.push({
+        rows: tooLarge,
+        info: {
+          retryable: false,
+          status: 413,
+          reason: `record larger than ${MAX_RECORD_BYTES} bytes: the Logs Ingestion API takes at most 1 MB per call`,
+        },
+      });
     }
     if (ready.length) {
       const failed: LogsUploadFailure[] = [];

@@ -29,7 +29,7 @@ export class Stats {
   private lastFlush: number;
 
   constructor(
-    private readonly table: TableClient,
+    readonly table: TableClient,
     private readonly now: () => number,
   ) {
     this.lastFlush = now();

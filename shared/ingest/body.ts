@@ -1,12 +1,20 @@
 // Reading and decoding request bodies: size limit while streaming, gzip with the same limit after decoding
 // (no gzip bombs), then JSON, JSON array or NDJSON.
-import { gunzip } from 'node:zlib';
+
 import { promisify } from 'node:util';
-import { HttpError, type BridgeRequest } from '../http.js';
+import { gunzip } from 'node:zlib';
+import { type BridgeRequest, HttpError } from '../http.js';
 
 const gunzipAsync = promisify(gunzip);
 
-const JSON_TYPES = ['application/json', 'application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'text/plain'];
+const JSON_TYPES = [
+  'application/json',
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'text/plain',
+];
 
 /** Rejects content types we cannot read (415); a missing type is read as JSON. */
 export function checkContentType(request: BridgeRequest): void {
@@ -17,7 +25,8 @@ export function checkContentType(request: BridgeRequest): void {
   });
 }
 
-const tooLarge = (limit: number) => new HttpError(413, `request body is larger than ${limit} bytes (INGEST_MAX_BODY_BYTES); split it into smaller requests`);
+const tooLarge = (limit: number) =>
+  new HttpError(413, `request body is larger than ${limit} bytes (INGEST_MAX_BODY_BYTES); split it into smaller requests`);
 
 /** The raw body, refused with 413 as soon as it passes the limit. */
 export async function readBody(request: BridgeRequest, limit: number): Promise<Buffer> {
@@ -78,7 +87,8 @@ export function parseElements(body: Buffer): unknown[] {
   } catch (whole) {
     const lines = text.split('\n');
     const nonEmpty = lines.filter((l) => l.trim());
-    if (nonEmpty.length < 2) throw new HttpError(400, `malformed JSON${position(text, (whole as Error).message)}: ${(whole as Error).message}`);
+    if (nonEmpty.length < 2)
+      throw new HttpError(400, `malformed JSON${position(text, (whole as Error).message)}: ${(whole as Error).message}`);
     const out: unknown[] = [];
     for (const [i, line] of lines.entries()) {
       if (!line.trim()) continue;

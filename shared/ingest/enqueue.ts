@@ -11,7 +11,11 @@ export const NEVER_EXPIRE = -1;
 
 export interface EnvelopeWriter {
   /** Writes rows of one stream; resolves with the number of queue messages once all are durably stored. */
-  write(stream: string, rows: readonly JsonRecord[], options?: { visibilityTimeoutSeconds?: number; meta?: Partial<Envelope> }): Promise<number>;
+  write(
+    stream: string,
+    rows: readonly JsonRecord[],
+    options?: { visibilityTimeoutSeconds?: number; meta?: Partial<Envelope> },
+  ): Promise<number>;
 }
 
 export function queueEnvelopeWriter(queue: QueueClient, claimChecks: ContainerClient): EnvelopeWriter {
@@ -28,7 +32,9 @@ export function queueEnvelopeWriter(queue: QueueClient, claimChecks: ContainerCl
             else {
               // Claim check: the rows live in a blob, the message carries its name.
               const blob = `${meta.id}.json.gz`;
-              await claimChecks.getBlockBlobClient(blob).uploadData(group.gz, { blobHTTPHeaders: { blobContentType: 'application/json', blobContentEncoding: 'gzip' } });
+              await claimChecks
+                .getBlockBlobClient(blob)
+                .uploadData(group.gz, { blobHTTPHeaders: { blobContentType: 'application/json', blobContentEncoding: 'gzip' } });
               envelope = { v: 1, ...meta, retry: meta.retry ?? 0, count: group.rows.length, enc: 'blob', blob };
             }
             await queue.sendMessage(messageText(envelope), {

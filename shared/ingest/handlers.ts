@@ -5,7 +5,7 @@ import { type Config, config as currentConfig } from '../config.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
 import { logger } from '../observability/logger.js';
 import { storage } from '../storage/clients.js';
-import { QUEUES, CONTAINERS } from '../storage/names.js';
+import { CONTAINERS, QUEUES } from '../storage/names.js';
 import { checkContentType, decodeContent, parseElements, readBody } from './body.js';
 import { GroupCommitter, queueEnvelopeWriter } from './enqueue.js';
 import { verifyDataCollector, verifyStandardWebhook } from './signature.js';
@@ -25,7 +25,12 @@ export function ingestDeps(config: Config = currentConfig()): IngestDeps {
   if (!d) {
     const s = storage(config);
     const writer = queueEnvelopeWriter(s.queue(QUEUES.events), s.container(CONTAINERS.claimChecks));
-    d = { config, catalog: buildCatalog({ wallarmTable: config.WALLARM_TABLE }), committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS), now: () => new Date() };
+    d = {
+      config,
+      catalog: buildCatalog({ wallarmTable: config.WALLARM_TABLE }),
+      committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS),
+      now: () => new Date(),
+    };
     depsCache.set(config, d);
   }
   return d;
@@ -62,7 +67,8 @@ export function handleEvents(request: BridgeRequest, deps: IngestDeps = ingestDe
       context: { receivedAt: deps.now().toISOString() },
     });
     const batchId = randomUUID();
-    if (batch.accepted === 0) throw new HttpError(400, 'no valid events in the request', { batchId, accepted: 0, rejected: batch.rejected });
+    if (batch.accepted === 0)
+      throw new HttpError(400, 'no valid events in the request', { batchId, accepted: 0, rejected: batch.rejected });
     await commit(deps, batch, batchId);
     return json(202, { batchId, accepted: batch.accepted, rejected: batch.rejected });
   });
@@ -77,10 +83,15 @@ export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps = inge
       new HttpError(status, message, { Error: code, Message: message, ...extra });
     const { DATA_COLLECTOR_WORKSPACE_ID: workspaceId, DATA_COLLECTOR_SHARED_KEY: sharedKey } = deps.config;
     if (!workspaceId || !sharedKey) {
-      throw legacyError(403, 'InvalidAuthorization', 'the legacy Data Collector endpoint is off: set DATA_COLLECTOR_WORKSPACE_ID and DATA_COLLECTOR_SHARED_KEY');
+      throw legacyError(
+        403,
+        'InvalidAuthorization',
+        'the legacy Data Collector endpoint is off: set DATA_COLLECTOR_WORKSPACE_ID and DATA_COLLECTOR_SHARED_KEY',
+      );
     }
     const apiVersion = request.query.get('api-version');
-    if (apiVersion && apiVersion !== '2016-04-01') throw legacyError(400, 'InvalidApiVersion', `api-version ${apiVersion} is not supported; use 2016-04-01`);
+    if (apiVersion && apiVersion !== '2016-04-01')
+      throw legacyError(400, 'InvalidApiVersion', `api-version ${apiVersion} is not supported; use 2016-04-01`);
     const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
     if (type && type !== 'application/json') throw legacyError(415, 'UnsupportedContentType', 'Content-Type must be application/json');
     const logType = request.headers.get('log-type') ?? '';
@@ -100,7 +111,10 @@ export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps = inge
       context: { receivedAt: deps.now().toISOString(), ...(timeField ? { timeField } : {}) },
     });
     // Legacy senders read no per-record report, so a batch is taken whole or refused whole.
-    if (batch.rejected.length) throw legacyError(400, 'InvalidDataFormat', `${batch.rejected.length} record(s) are invalid; nothing was accepted`, { rejected: batch.rejected });
+    if (batch.rejected.length)
+      throw legacyError(400, 'InvalidDataFormat', `${batch.rejected.length} record(s) are invalid; nothing was accepted`, {
+        rejected: batch.rejected,
+      });
     if (batch.accepted === 0) throw legacyError(400, 'InvalidDataFormat', 'no records in the body');
     await commit(deps, batch, randomUUID());
     return { status: 200 };

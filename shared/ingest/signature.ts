@@ -6,7 +6,11 @@ import { HttpError } from '../http.js';
 
 /** Verifies webhook-id / webhook-timestamp / webhook-signature over the body (5-minute replay window). */
 export function verifyStandardWebhook(secret: string, body: Buffer, headers: Headers): void {
-  const h = { 'webhook-id': headers.get('webhook-id') ?? '', 'webhook-timestamp': headers.get('webhook-timestamp') ?? '', 'webhook-signature': headers.get('webhook-signature') ?? '' };
+  const h = {
+    'webhook-id': headers.get('webhook-id') ?? '',
+    'webhook-timestamp': headers.get('webhook-timestamp') ?? '',
+    'webhook-signature': headers.get('webhook-signature') ?? '',
+  };
   if (!h['webhook-id'] || !h['webhook-timestamp'] || !h['webhook-signature']) {
     throw new HttpError(401, 'signature required: send webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks)');
   }
@@ -52,5 +56,6 @@ export function verifyDataCollector(auth: DataCollectorAuth, body: Buffer, heade
   if (!m) throw forbidden('Authorization must be "SharedKey <workspaceId>:<signature>"');
   const [, workspaceId = '', signature = ''] = m;
   const expected = dataCollectorSignature(auth.sharedKey, dataCollectorStringToSign(body.length, date));
-  if (!equal(workspaceId, auth.workspaceId) || !equal(signature, expected)) throw forbidden('signature does not match the workspace id and shared key');
+  if (!equal(workspaceId, auth.workspaceId) || !equal(signature, expected))
+    throw forbidden('signature does not match the workspace id and shared key');
 }

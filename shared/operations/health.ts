@@ -1,4 +1,6 @@
 // GET /api/health: each dependency checked with a short timeout; 503 names the failing check.
+import { createDefaultHttpClient, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { tlsClientOptions } from '../azure/credential.js';
 import { type Config, config as currentConfig } from '../config.js';
 import type { BridgeResponse } from '../http.js';
 import { storage } from '../storage/clients.js';
@@ -36,12 +38,31 @@ export function healthChecks(config: Config): Record<string, Check> {
       await s.table(TABLES.ledger).getAccessPolicy();
       return undefined;
     },
+    logsIngestion: () => logsIngestionReachable(config),
   };
 }
 
+/** Every DCR endpoint answers over TLS (any HTTP status counts: it is reachability, not authorisation). */
+async function logsIngestionReachable(config: Config): Promise<string> {
+  const endpoints = [...new Set(config.LOGS_INGESTION_RULES.map((r) => r.endpoint))];
+  if (endpoints.length === 0) throw new Error('LOGS_INGESTION_RULES is empty: no DCR is configured, events cannot be delivered');
+  const client = createDefaultHttpClient();
+  const ca = tlsClientOptions(config).tlsOptions?.ca;
+  await Promise.all(
+    endpoints.map((url) =>
+      client.sendRequest(createPipelineRequest({ url, method: 'GET', timeout: TIMEOUT_MS, ...(ca ? { tlsSettings: { ca } } : {}) })),
+    ),
+  );
+  return `${endpoints.length} endpoint(s) reachable`;
+}
+
 export async function handleHealth(checks: Record<string, Check> = healthChecks(currentConfig())): Promise<BridgeResponse> {
-  const results = Object.fromEntries(await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await run(check)] as const)));
-  const failing = Object.entries(results).filter(([, r]) => !r.ok).map(([name]) => name);
+  const results = Object.fromEntries(
+    await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await run(check)] as const)),
+  );
+  const failing = Object.entries(results)
+    .filter(([, r]) => !r.ok)
+    .map(([name]) => name);
   return failing.length
     ? { status: 503, jsonBody: { status: 'unhealthy', failing, checks: results } }
     : { status: 200, jsonBody: { status: 'ok', checks: results } };

@@ -21,6 +21,15 @@ export interface Storage {
 
 const cache = new WeakMap<Config, Storage>();
 
+function memo<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = make();
+    map.set(key, v);
+  }
+  return v;
+}
+
 export function storage(config: Config): Storage {
   const cached = cache.get(config);
   if (cached) return cached;
@@ -42,8 +51,8 @@ export function storage(config: Config): Storage {
   const queueClients = new Map<string, QueueClient>();
   const tableClients = new Map<string, TableClient>();
   const result: Storage = {
-    queue: (name) => queueClients.get(name) ?? queueClients.set(name, queues.getQueueClient(name)).get(name)!,
-    table: (name) => tableClients.get(name) ?? tableClients.set(name, table(name)).get(name)!,
+    queue: (name) => memo(queueClients, name, () => queues.getQueueClient(name)),
+    table: (name) => memo(tableClients, name, () => table(name)),
     container: (name) => blobs.getContainerClient(name),
     async ensure() {
       await Promise.all([

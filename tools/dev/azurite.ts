@@ -64,7 +64,11 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Prom
   });
 }
 
-export async function startAzurite(options: { location: string; ports?: Partial<AzuritePorts>; silent?: boolean }): Promise<RunningAzurite> {
+export async function startAzurite(options: {
+  location: string;
+  ports?: Partial<AzuritePorts>;
+  silent?: boolean;
+}): Promise<RunningAzurite> {
   const ports: AzuritePorts = {
     blob: options.ports?.blob ?? (await freePort()),
     queue: options.ports?.queue ?? (await freePort()),
@@ -84,7 +88,11 @@ export async function startAzurite(options: { location: string; ports?: Partial<
   const child = spawn(process.execPath, args, { stdio: options.silent === false ? 'inherit' : 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await Promise.all([waitForPort(ports.blob, child, 15_000), waitForPort(ports.queue, child, 15_000), waitForPort(ports.table, child, 15_000)]);
+    await Promise.all([
+      waitForPort(ports.blob, child, 15_000),
+      waitForPort(ports.queue, child, 15_000),
+      waitForPort(ports.table, child, 15_000),
+    ]);
   } catch (e) {
     child.kill('SIGTERM');
     throw e;

@@ -24,7 +24,8 @@ export interface QueueSettings {
 export function queueSettingsFromHostJson(path: string): QueueSettings {
   const host = JSON.parse(readFileSync(path, 'utf8')) as { extensions?: { queues?: Record<string, unknown> } };
   const q = host.extensions?.queues ?? {};
-  if (q.messageEncoding !== 'none') throw new Error('host.json extensions.queues.messageEncoding must be "none": the app writes plain JSON messages');
+  if (q.messageEncoding !== 'none')
+    throw new Error('host.json extensions.queues.messageEncoding must be "none": the app writes plain JSON messages');
   const seconds = (v: unknown, dflt: number) => {
     if (typeof v !== 'string') return dflt;
     const [h = 0, m = 0, s = 0] = v.split(':').map(Number);
@@ -184,7 +185,11 @@ export class LocalHost {
   }
 
   private async runTimer(f: TimerFunction): Promise<void> {
-    const timer: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: new Date().toISOString() } };
+    const timer: Timer = {
+      isPastDue: false,
+      schedule: { adjustForDST: false },
+      scheduleStatus: { last: '', next: '', lastUpdated: new Date().toISOString() },
+    };
     try {
       await f.handler(timer, context(f.name));
     } catch (e) {
@@ -234,7 +239,13 @@ export class LocalHost {
         } catch {
           // Not JSON: the function gets the text, as the Functions host does.
         }
-        const meta = { id: m.messageId, dequeueCount: m.dequeueCount, insertionTime: m.insertedOn, expirationTime: m.expiresOn, popReceipt };
+        const meta = {
+          id: m.messageId,
+          dequeueCount: m.dequeueCount,
+          insertionTime: m.insertedOn,
+          expirationTime: m.expiresOn,
+          popReceipt,
+        };
         try {
           await f.handler(input, context(f.name, meta));
           clearInterval(renew);

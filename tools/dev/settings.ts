@@ -19,7 +19,8 @@ export type DevSettings = z.output<typeof devSettingsSchema>;
 
 export function devSettings(env: Record<string, string | undefined> = process.env): DevSettings {
   const parsed = devSettingsSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`Invalid local settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`Invalid local settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 

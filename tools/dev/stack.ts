@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import { functions } from '../../functions/all.js';
 import { config, resolveAppSetting } from '../../shared/config.js';
-import { storage } from '../../shared/storage/clients.js';
 import type { QueueName } from '../../shared/storage/clients.js';
+import { storage } from '../../shared/storage/clients.js';
 import { startAzurite } from './azurite.js';
 import { LocalHost, queueSettingsFromHostJson } from './host.js';
 import type { DevSettings } from './settings.js';
@@ -26,7 +26,11 @@ export async function startLocalStack(dev: DevSettings): Promise<LocalStack> {
     stops.push(azurite.stop);
     const cfg = config();
     const { startEmulators } = await import('../emulators/main.js');
-    const emulators = await startEmulators({ dataDir: dev.LOCAL_DATA_DIR, ports: dev, catalogOptions: { wallarmTable: cfg.WALLARM_TABLE } });
+    const emulators = await startEmulators({
+      dataDir: dev.LOCAL_DATA_DIR,
+      ports: dev,
+      catalogOptions: { wallarmTable: cfg.WALLARM_TABLE },
+    });
     stops.push(emulators.stop);
 
     const s = storage(cfg);

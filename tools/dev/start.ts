@@ -1,6 +1,6 @@
 // `npm start`: Azurite, the emulators and the local Functions host, configured from local.settings(.sample).json.
 // Variables already set in the shell win over the file, so tests and users can override any setting.
-import { localSettingsValues, devSettings } from './settings.js';
+import { devSettings, localSettingsValues } from './settings.js';
 
 const { file, values } = localSettingsValues();
 for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) process.env[k] = v;

@@ -1,0 +1,232 @@
+// The queue-triggered delivery of one envelope: send its rows; on failure re-enqueue only the failed rows with the
+// retry schedule's delay, dead-letter what a retry cannot fix, park when the target is disabled. Nothing is dropped:
+// every row ends delivered, re-enqueued, parked or dead-lettered before the message is let go.
+import type { ContainerClient } from '@azure/storage-blob';
+import { buildCatalog, type Catalog } from '../catalog/index.js';
+import type { JsonRecord } from '../catalog/types.js';
+import { type Config, config as currentConfig } from '../config.js';
+import { sendToDestination } from '../destinations/send.js';
+import { type EnvelopeWriter, queueEnvelopeWriter } from '../ingest/enqueue.js';
+import { type Envelope, parseEnvelope, rowsOf } from '../ingest/envelope.js';
+import { logger } from '../observability/logger.js';
+import { storage } from '../storage/clients.js';
+import { CONTAINERS, QUEUES, TABLES } from '../storage/names.js';
+import { Circuit } from './circuit.js';
+import { Holding } from './holding.js';
+import { Ledger } from './ledger.js';
+import type { FailureInfo } from './outcome.js';
+import { retryStep } from './retrySchedule.js';
+import { LogsSender } from './sender.js';
+import { Stats } from './stats.js';
+
+export interface DeliveryDeps {
+  config: Config;
+  catalog: Catalog;
+  sender: LogsSender;
+  writer: EnvelopeWriter;
+  claimChecks: ContainerClient;
+  stats: Stats;
+  circuit: Circuit;
+  ledger: Ledger;
+  deadLetters: Holding;
+  parked: Holding;
+  now(): number;
+  notify(event: Record<string, unknown>): Promise<void>;
+}
+
+export function createDeliveryDeps(config: Config, now: () => number = Date.now): DeliveryDeps {
+  const s = storage(config);
+  const catalog = buildCatalog({ wallarmTable: config.WALLARM_TABLE });
+  const stats = new Stats(s.table(TABLES.stats), now);
+  const claimChecks = s.container(CONTAINERS.claimChecks);
+  return {
+    config,
+    catalog,
+    sender: new LogsSender(config, catalog, now),
+    writer: queueEnvelopeWriter(s.queue(QUEUES.events), claimChecks),
+    claimChecks,
+    stats,
+    circuit: new Circuit(
+      s.table(TABLES.circuit),
+      stats,
+      { ratio: config.CIRCUIT_FAILURE_RATIO, minSamples: config.CIRCUIT_MIN_SAMPLES, windowHours: config.CIRCUIT_WINDOW_HOURS },
+      now,
+    ),
+    ledger: new Ledger(s.table(TABLES.ledger)),
+    deadLetters: new Holding('deadletters', s.table(TABLES.deadletters), claimChecks, now),
+    parked: new Holding('parked', s.table(TABLES.parked), claimChecks, now),
+    now,
+    notify: (event) => notifyOperators(config, event),
+  };
+}
+
+let cached: DeliveryDeps | undefined;
+export function deliveryDeps(): DeliveryDeps {
+  cached ??= createDeliveryDeps(currentConfig());
+  return cached;
+}
+
+/** A system notification: always logged; also POSTed to NOTIFY_WEBHOOK_URL when set. */
+async function notifyOperators(config: Config, event: Record<string, unknown>): Promise<void> {
+  logger().error({ notification: event }, String(event.message ?? event.type));
+  if (!config.NOTIFY_WEBHOOK_URL) return;
+  const result = await sendToDestination(
+    { name: 'notify', type: 'webhook', url: config.NOTIFY_WEBHOOK_URL },
+    { body: JSON.stringify(event), headers: { 'content-type': 'application/json' } },
+    { allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS, timeoutMs: 10_000 },
+  );
+  if (!result.ok) logger().warn({ error: result.error }, 'notification webhook failed');
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Rows a message could not be read into go to dead letters as they are, under the pseudo-stream `_unreadable`. */
+async function deadLetterUnreadable(deps: DeliveryDeps, message: unknown, error: Error): Promise<void> {
+  const text = typeof message === 'string' ? message : JSON.stringify(message);
+  await deps.deadLetters.put('_unreadable', [{ message: text }], {
+    envelopeId: 'unreadable',
+    reason: `queue message is not a bridge envelope: ${error.message.slice(0, 500)}`,
+  });
+}
+
+export async function deliverEnvelope(message: unknown, deps: DeliveryDeps = deliveryDeps()): Promise<void> {
+  let envelope: Envelope;
+  let rows: JsonRecord[];
+  try {
+    envelope = parseEnvelope(message);
+    rows = await rowsOf(envelope, deps.claimChecks);
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode !== undefined) throw e; // storage trouble: let the host retry
+    return deadLetterUnreadable(deps, message, e as Error);
+  }
+  const { stream } = envelope;
+  if (envelope.retry === 0) deps.stats.add(stream, { accepted: rows.length });
+
+  await handleRows(deps, envelope, rows);
+  // Every row is now delivered or stored elsewhere: the claim-check blob has served.
+  if (envelope.enc === 'blob') await deps.claimChecks.getBlockBlobClient(envelope.blob).deleteIfExists();
+}
+
+async function handleRows(deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[]): Promise<void> {
+  const { stream } = envelope;
+  if (deps.circuit.knownDisabled(stream)) {
+    await park(deps, envelope, rows, 'target disabled (auto-disable); parked until it is re-enabled');
+    return deps.stats.maybeFlush();
+  }
+
+  const result = await deps.sender.send(stream, rows);
+  if (result.failures.length === 0) {
+    deps.stats.add(stream, { delivered: result.delivered, okCalls: 1 });
+    if (envelope.retry > 0) {
+      await deps.ledger.record({
+        stream,
+        envelopeId: envelope.id,
+        state: 'delivered',
+        attempts: envelope.retry + 1,
+        updatedAt: iso(deps.now()),
+      });
+    }
+    return deps.stats.maybeFlush();
+  }
+
+  deps.stats.add(stream, { delivered: result.delivered, failedCalls: 1, failed: result.failures.reduce((n, f) => n + f.rows.length, 0) });
+  await deps.stats.flush();
+  const firstReason = result.failures[0]?.info.reason ?? 'failed';
+  const circuit = await deps.circuit.afterFailure(stream, firstReason);
+  if (circuit.opened) {
+    await deps.notify({
+      type: 'sentinelbridge.target.disabled',
+      target: stream,
+      failureRatio: circuit.ratio,
+      windowHours: deps.config.CIRCUIT_WINDOW_HOURS,
+      reason: firstReason,
+      at: iso(deps.now()),
+      message: `Target ${stream} disabled after ${Math.round(circuit.ratio * 100)}% failures; new events are parked. Fix the cause, then POST /api/replay.`,
+    });
+  }
+  for (const failure of result.failures) {
+    if (circuit.disabled) await park(deps, envelope, failure.rows, `target disabled: ${failure.info.reason}`, failure.info);
+    else await retryOrDeadLetter(deps, envelope, failure.rows, failure.info);
+  }
+  await deps.stats.flush();
+}
+
+async function park(deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[], reason: string, info?: FailureInfo): Promise<void> {
+  await deps.parked.put(envelope.stream, rows, {
+    envelopeId: envelope.id,
+    reason,
+    ...(info?.status ? { status: info.status } : {}),
+    attempts: envelope.retry + 1,
+  });
+  deps.stats.add(envelope.stream, { parked: rows.length });
+  await deps.ledger.record({
+    stream: envelope.stream,
+    envelopeId: envelope.id,
+    state: 'parked',
+    attempts: envelope.retry + 1,
+    lastError: reason,
+    updatedAt: iso(deps.now()),
+  });
+}
+
+async function retryOrDeadLetter(deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[], info: FailureInfo): Promise<void> {
+  const attempts = envelope.retry + 1;
+  const firstFailureAt = envelope.firstFailureAt ?? iso(deps.now());
+  const step = info.retryable ? retryStep(attempts, info.retryAfterMs) : undefined;
+  const base = {
+    stream: envelope.stream,
+    envelopeId: envelope.id,
+    attempts,
+    lastError: info.reason,
+    firstFailureAt,
+    updatedAt: iso(deps.now()),
+    ...(info.status ? { lastStatus: info.status } : {}),
+  };
+  if (!step) {
+    const reason = info.retryable ? `retries exhausted after ${attempts} attempts: ${info.reason}` : info.reason;
+    await deps.deadLetters.put(envelope.stream, rows, {
+      envelopeId: envelope.id,
+      reason,
+      attempts,
+      firstFailureAt,
+      ...(info.status ? { status: info.status } : {}),
+    });
+    deps.stats.add(envelope.stream, { deadLettered: rows.length });
+    await deps.ledger.record({ ...base, state: 'deadLettered' });
+    logger().warn({ stream: envelope.stream, envelopeId: envelope.id, rows: rows.length, reason }, 'dead-lettered');
+    return;
+  }
+  const nextAttemptAt = iso(deps.now() + step.delayMs);
+  await deps.ledger.record({ ...base, state: 'retrying', cycle: step.cycle, nextAttemptAt });
+  await deps.writer.write(envelope.stream, rows, {
+    visibilityTimeoutSeconds: Math.ceil(step.delayMs / 1000),
+    meta: { id: envelope.id, retry: attempts, firstFailureAt },
+  });
+}
+
+/** A message the host moved to the poison queue: its rows become dead letters with the reason. */
+export async function deadLetterPoison(message: unknown, deps: DeliveryDeps = deliveryDeps()): Promise<void> {
+  let envelope: Envelope;
+  let rows: JsonRecord[];
+  try {
+    envelope = parseEnvelope(message);
+    rows = await rowsOf(envelope, deps.claimChecks);
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode !== undefined) throw e;
+    return deadLetterUnreadable(deps, message, e as Error);
+  }
+  const reason =
+    'the delivery function failed on this message on every attempt (moved to events-poison by the host); see the function logs';
+  await deps.deadLetters.put(envelope.stream, rows, { envelopeId: envelope.id, reason, attempts: envelope.retry + 1 });
+  deps.stats.add(envelope.stream, { deadLettered: rows.length });
+  await deps.ledger.record({
+    stream: envelope.stream,
+    envelopeId: envelope.id,
+    state: 'deadLettered',
+    attempts: envelope.retry + 1,
+    lastError: reason,
+    updatedAt: iso(deps.now()),
+  });
+  await deps.stats.flush();
+  if (envelope.enc === 'blob') await deps.claimChecks.getBlockBlobClient(envelope.blob).deleteIfExists();
+}

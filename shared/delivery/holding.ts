@@ -1,0 +1,99 @@
+// Where work waits when it cannot be delivered now: dead letters (retries exhausted, or an answer a retry cannot
+// fix) and parked work (target disabled). The rows go to a blob, a small table row lists them with the reason, in
+// arrival order, so they can be shown in /api/status and replayed.
+import type { TableClient } from '@azure/data-tables';
+import type { ContainerClient } from '@azure/storage-blob';
+import type { JsonRecord } from '../catalog/types.js';
+import { gunzipRows, gzipRows } from '../ingest/envelope.js';
+
+export interface HeldInfo {
+  envelopeId: string;
+  reason: string;
+  status?: number;
+  attempts?: number;
+  firstFailureAt?: string;
+}
+
+export interface HeldItem extends HeldInfo {
+  stream: string;
+  key: string;
+  count: number;
+  heldAt: string;
+  blob: string;
+}
+
+interface HeldEntity {
+  partitionKey: string;
+  rowKey: string;
+  envelopeId: string;
+  reason: string;
+  status?: number;
+  attempts?: number;
+  firstFailureAt?: string;
+  count: number;
+  heldAt: string;
+  blob: string;
+}
+
+/** Sortable and unique: time, then a random suffix. */
+const rowKeyAt = (ms: number) => `${new Date(ms).toISOString().replace(/[:.]/g, '')}_${Math.random().toString(36).slice(2, 10)}`;
+// Table keys may not contain / \ # ?; stream names never do, but keep them safe.
+const safeKey = (s: string) => s.replace(/[/\\#?]/g, '_');
+
+export class Holding {
+  constructor(
+    readonly kind: 'deadletters' | 'parked',
+    private readonly table: TableClient,
+    private readonly container: ContainerClient,
+    private readonly now: () => number,
+  ) {}
+
+  async put(stream: string, rows: readonly JsonRecord[], info: HeldInfo): Promise<void> {
+    const key = rowKeyAt(this.now());
+    const blob = `${this.kind}/${safeKey(stream)}/${key}.json.gz`;
+    await this.container.getBlockBlobClient(blob).uploadData(gzipRows(rows));
+    const entity: HeldEntity = {
+      partitionKey: safeKey(stream),
+      rowKey: key,
+      count: rows.length,
+      heldAt: new Date(this.now()).toISOString(),
+      blob,
+      envelopeId: info.envelopeId,
+      reason: info.reason.slice(0, 4000),
+    };
+    if (info.status !== undefined) entity.status = info.status;
+    if (info.attempts !== undefined) entity.attempts = info.attempts;
+    if (info.firstFailureAt) entity.firstFailureAt = info.firstFailureAt;
+    await this.table.createEntity(entity);
+  }
+
+  async list(stream?: string): Promise<HeldItem[]> {
+    const filter = stream ? `PartitionKey eq '${safeKey(stream).replace(/'/g, "''")}'` : undefined;
+    const out: HeldItem[] = [];
+    for await (const e of this.table.listEntities<HeldEntity>(filter ? { queryOptions: { filter } } : {})) {
+      out.push({
+        stream: e.partitionKey,
+        key: e.rowKey,
+        count: e.count,
+        heldAt: e.heldAt,
+        blob: e.blob,
+        envelopeId: e.envelopeId,
+        reason: e.reason,
+        ...(e.status !== undefined ? { status: e.status } : {}),
+        ...(e.attempts !== undefined ? { attempts: e.attempts } : {}),
+        ...(e.firstFailureAt ? { firstFailureAt: e.firstFailureAt } : {}),
+      });
+    }
+    return out;
+  }
+
+  async rows(item: HeldItem): Promise<JsonRecord[]> {
+    return gunzipRows(await this.container.getBlockBlobClient(item.blob).downloadToBuffer());
+  }
+
+  /** Removes an item after its rows were re-enqueued. */
+  async remove(item: HeldItem): Promise<void> {
+    await this.table.deleteEntity(item.stream, item.key);
+    await this.container.getBlockBlobClient(item.blob).deleteIfExists();
+  }
+}

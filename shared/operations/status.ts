@@ -1,0 +1,91 @@
+// GET /api/status: per target (stream) whether it is enabled, its failure ratio over the window, what waits for it.
+
+import { failureRatio } from '../delivery/circuit.js';
+import type { DeliveryDeps } from '../delivery/deliver.js';
+import type { BridgeResponse } from '../http.js';
+import { storage } from '../storage/clients.js';
+import { QUEUES } from '../storage/names.js';
+
+export interface TargetStatus {
+  name: string;
+  enabled: boolean;
+  failureRatio12h: number;
+  queueDepth: number;
+  parked: number;
+  deadLetters: number;
+  lastSuccess: string | null;
+  lastFailure: string | null;
+  disabledAt?: string;
+  reason?: string;
+}
+
+/** Where the incident poller records its last run (written by shared/incidents). */
+export type LastPollReader = () => Promise<unknown>;
+
+const sumBy = <T>(items: T[], key: (t: T) => string, value: (t: T) => number) => {
+  const m = new Map<string, number>();
+  for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + value(i));
+  return m;
+};
+
+export async function handleStatus(deps: DeliveryDeps, lastPoll: LastPollReader = async () => null): Promise<BridgeResponse> {
+  const s = storage(deps.config);
+  const [states, parked, dead, queue, poison, poll] = await Promise.all([
+    deps.circuit.list(),
+    deps.parked.list(),
+    deps.deadLetters.list(),
+    s.queue(QUEUES.events).getProperties(),
+    s.queue(QUEUES.eventsPoison).getProperties(),
+    lastPoll(),
+  ]);
+  const parkedBy = sumBy(
+    parked,
+    (i) => i.stream,
+    (i) => i.count,
+  );
+  const deadBy = sumBy(
+    dead,
+    (i) => i.stream,
+    (i) => i.count,
+  );
+  const stateBy = new Map(states.map((t) => [t.target, t]));
+  const names = new Set([
+    ...deps.config.LOGS_INGESTION_RULES.flatMap((r) => r.streams),
+    ...stateBy.keys(),
+    ...parkedBy.keys(),
+    ...deadBy.keys(),
+  ]);
+  const queueDepth = queue.approximateMessagesCount ?? 0;
+  const targets: TargetStatus[] = await Promise.all(
+    [...names].sort().map(async (name) => {
+      const state = stateBy.get(name);
+      const window = await deps.stats.window(name, deps.config.CIRCUIT_WINDOW_HOURS, state?.since ? Date.parse(state.since) : 0);
+      return {
+        name,
+        enabled: state?.enabled ?? true,
+        failureRatio12h: Math.round(failureRatio(window) * 1000) / 1000,
+        // One queue serves every stream: its depth is shown on each target.
+        queueDepth,
+        parked: parkedBy.get(name) ?? 0,
+        deadLetters: deadBy.get(name) ?? 0,
+        lastSuccess: window.lastSuccess ?? null,
+        lastFailure: window.lastFailure ?? null,
+        ...(state && !state.enabled ? { disabledAt: state.disabledAt, reason: state.reason } : {}),
+      } as TargetStatus;
+    }),
+  );
+  return {
+    status: 200,
+    jsonBody: {
+      targets,
+      deadLetters: dead.reduce((n, i) => n + i.count, 0),
+      parked: parked.reduce((n, i) => n + i.count, 0),
+      queueDepth,
+      poisonMessages: poison.approximateMessagesCount ?? 0,
+      deadLetterItems: dead
+        .slice(0, 50)
+        .map((i) => ({ stream: i.stream, events: i.count, reason: i.reason, status: i.status ?? null, heldAt: i.heldAt })),
+      lastPoll: poll ?? null,
+    },
+  };
+}

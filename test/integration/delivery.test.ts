@@ -1,0 +1,181 @@
+// Delivery against Azurite and the Logs Ingestion emulator, driven through the real SDK client.
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { JsonRecord } from '../../shared/catalog/types.js';
+import { deliverEnvelope } from '../../shared/delivery/deliver.js';
+import { handleEvents, ingestDeps } from '../../shared/ingest/handlers.js';
+import { handleReplay } from '../../shared/operations/replayRoute.js';
+import { handleStatus } from '../../shared/operations/status.js';
+import { handleTestIntegration } from '../../shared/operations/testIntegration.js';
+import { storage } from '../../shared/storage/clients.js';
+import { useDeliveryStack } from '../support/deliveryStack.js';
+import { jsonRequest, request } from '../support/http.js';
+import { drainQueue } from '../support/worker.js';
+
+const stack = useDeliveryStack({ CIRCUIT_MIN_SAMPLES: '5', INGEST_GROUP_COMMIT_MS: '0' });
+const STREAM = 'Custom-WebhookEvents_CL';
+
+const events = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => ({
+    type: 'order',
+    tag,
+    seq: i,
+    customer: { id: `c-${i}`, tier: 'gold' },
+    time: '2026-11-25T09:00:00Z',
+  }));
+
+async function post(body: unknown[]): Promise<void> {
+  const res = await handleEvents(jsonRequest('/api/events/generic', body, { source: 'generic' }), ingestDeps(stack.config));
+  expect(res.status).toBe(202);
+}
+
+async function records(stream = STREAM): Promise<JsonRecord[]> {
+  return (await stack.emulator('GET', `/_emulator/records?stream=${stream}`)).json as JsonRecord[];
+}
+
+const queue = () => storage(stack.config).queue('events');
+const run = (deps = stack.deps, waitForDelayedMs = 0) => drainQueue(queue(), (m) => deliverEnvelope(m, deps), { waitForDelayedMs });
+
+beforeEach(async () => {
+  await stack.emulator('DELETE', '/_emulator/records');
+  await stack.emulator('DELETE', '/_emulator/faults');
+});
+
+describe('delivery', () => {
+  it('delivers posted events with every column and makes no table operation on the happy path', async () => {
+    await post(events(300, 'happy'));
+    stack.tableProxy.reset();
+    await run(stack.newInstance());
+    const got = await records();
+    expect(got).toHaveLength(300);
+    const first = got.find((r) => (r.RawData as JsonRecord | undefined)?.seq === 0);
+    expect(first).toMatchObject({
+      Source: 'generic',
+      EventType: 'order',
+      TimeGenerated: '2026-11-25T09:00:00.000Z',
+      EventTime: '2026-11-25T09:00:00.000Z',
+    });
+    expect(first?.EventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first?.ReceivedAt).toBeTruthy();
+    expect(first?.RawData).toMatchObject({ tag: 'happy', customer: { id: 'c-0', tier: 'gold' } });
+    expect(new Set(got.map((r) => r.EventId)).size).toBe(300);
+    const dropped = (await stack.emulator('GET', '/_emulator/dropped')).json as unknown[];
+    expect(dropped).toEqual([]);
+    console.log(`happy path: 300 events delivered with ${stack.tableProxy.requests.length} table operations`);
+    expect(stack.tableProxy.requests).toEqual([]);
+  });
+
+  it('retries 500, 429 with Retry-After and a reset connection, then delivers each record once; the ledger shows the attempts', async () => {
+    await stack.emulator('POST', '/_emulator/faults', [
+      { status: 500, count: 1 },
+      { status: 429, retryAfter: 1, count: 1 },
+      { reset: true, count: 1 },
+    ]);
+    await post(events(50, 'faults'));
+    const deps = stack.newInstance();
+    await run(deps, 20_000);
+    const got = await records();
+    expect(got).toHaveLength(50);
+    expect(new Set(got.map((r) => (r.RawData as JsonRecord).seq)).size).toBe(50);
+    const ledger = await deps.ledger.list(STREAM);
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]).toMatchObject({ state: 'delivered', attempts: 4 });
+    expect(ledger[0]?.lastError).toMatch(/network error|ECONNRESET|socket/i);
+    expect(ledger[0]?.lastStatus).toBe(429);
+  }, 30_000);
+
+  it('dead-letters a persistent 403 with the role advice, shows it in status, and replay delivers it once the fault clears', async () => {
+    await stack.emulator('POST', '/_emulator/faults', { status: 403, count: 3 });
+    await post(events(10, 'forbidden'));
+    const deps = stack.newInstance();
+    await run(deps);
+    expect(await records()).toHaveLength(0);
+    const dead = await deps.deadLetters.list(STREAM);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.reason).toContain('Monitoring Metrics Publisher');
+    const status = (await handleStatus(deps)).jsonBody as { targets: { name: string; deadLetters: number }[]; deadLetters: number };
+    expect(status.deadLetters).toBe(10);
+    expect(status.targets.find((t) => t.name === STREAM)?.deadLetters).toBe(10);
+
+    await stack.emulator('DELETE', '/_emulator/faults');
+    const replayed = await handleReplay(request({ path: '/api/replay', body: JSON.stringify({ stream: STREAM }) }), deps);
+    expect(replayed.jsonBody).toMatchObject({ deadLetters: { items: 1, events: 10 } });
+    await run(deps);
+    expect(await records()).toHaveLength(10);
+    expect(await deps.deadLetters.list(STREAM)).toHaveLength(0);
+  });
+
+  it('disables a target at ≥60% failures, parks new work without calling it, notifies, and replay delivers everything', async () => {
+    const notes: Record<string, unknown>[] = [];
+    const deps = { ...stack.newInstance(), notify: async (e: Record<string, unknown>) => void notes.push(e) };
+    await stack.emulator('POST', '/_emulator/faults', { status: 500, count: 1000 });
+    for (let i = 0; i < 5; i++) await post(events(4, `circuit-${i}`));
+    // Only fresh messages now; their retries come back after a delay.
+    await run(deps);
+    expect(notes.map((n) => n.type)).toEqual(['sentinelbridge.target.disabled']);
+    expect(notes[0]).toMatchObject({ target: STREAM });
+    const state = await deps.circuit.state(STREAM);
+    expect(state.enabled).toBe(false);
+
+    const uploadsBefore = ((await stack.emulator('GET', '/_emulator/uploads')).json as unknown[]).length;
+    await post(events(6, 'while-disabled'));
+    await run(deps, 5_000);
+    const uploadsAfter = ((await stack.emulator('GET', '/_emulator/uploads')).json as unknown[]).length;
+    expect(uploadsAfter).toBe(uploadsBefore);
+    const parked = await deps.parked.list(STREAM);
+    expect(parked.reduce((n, p) => n + p.count, 0)).toBe(26);
+
+    const status = (await handleStatus(deps)).jsonBody as {
+      targets: { name: string; enabled: boolean; parked: number; failureRatio12h: number }[];
+    };
+    expect(status.targets.find((t) => t.name === STREAM)).toMatchObject({ enabled: false, parked: 26, failureRatio12h: 1 });
+
+    await stack.emulator('DELETE', '/_emulator/faults');
+    const replayed = await handleReplay(request({ path: '/api/replay', body: '' }), deps);
+    expect(replayed.jsonBody).toMatchObject({ reenabled: [STREAM], parked: { events: 26 } });
+    await run(deps);
+    const got = await records();
+    expect(got).toHaveLength(26);
+    expect(new Set(got.map((r) => r.EventId)).size).toBe(26);
+    expect((await deps.circuit.state(STREAM)).enabled).toBe(true);
+  }, 30_000);
+
+  it('counts only the rolling window: failures older than the window do not disable the target', async () => {
+    const stream = 'Custom-McasShadowItReporting_CL';
+    const deps = stack.newInstance();
+    deps.stats.add(stream, { failedCalls: 4 });
+    await deps.stats.flush();
+    expect((await deps.circuit.afterFailure(stream, 'x')).disabled).toBe(false);
+    stack.clock.now += 13 * 3600_000;
+    deps.stats.add(stream, { failedCalls: 1 });
+    await deps.stats.flush();
+    const after = await deps.circuit.afterFailure(stream, 'x');
+    expect(after).toMatchObject({ disabled: false, opened: false });
+    expect((await deps.circuit.window(stream)).failedCalls).toBe(1);
+    deps.stats.add(stream, { failedCalls: 4 });
+    await deps.stats.flush();
+    expect(await deps.circuit.afterFailure(stream, 'x')).toMatchObject({ disabled: true, opened: true });
+  });
+
+  it('"Test integration" succeeds per stream and names a missing stream with advice', async () => {
+    const ok = (await handleTestIntegration(stack.deps)).jsonBody as { ok: boolean; streams: { stream: string; ok: boolean }[] };
+    expect(ok.ok).toBe(true);
+    expect(ok.streams.length).toBeGreaterThan(20);
+
+    const broken = { ...stack.newInstance() };
+    const rules = stack.config.LOGS_INGESTION_RULES.map((r) => ({
+      ...r,
+      streams: r.streams.map((s) => (s === STREAM ? 'Custom-NoSuchTable_CL' : s)),
+    }));
+    const config = { ...stack.config, LOGS_INGESTION_RULES: rules };
+    const { LogsSender } = await import('../../shared/delivery/sender.js');
+    broken.sender = new LogsSender(config, broken.catalog);
+    const result = (await handleTestIntegration({ ...broken, config })).jsonBody as {
+      ok: boolean;
+      streams: { stream: string; ok: boolean; status?: number; advice?: string }[];
+    };
+    expect(result.ok).toBe(false);
+    const missing = result.streams.find((s) => s.stream === 'Custom-NoSuchTable_CL');
+    expect(missing).toMatchObject({ ok: false, status: 404 });
+    expect(missing?.advice).toMatch(/stream\/DCR not found/);
+  });
+});

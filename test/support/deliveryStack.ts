@@ -1,0 +1,77 @@
+// Azurite + the Logs Ingestion emulator + a config with a DCR rule for every catalog stream, for delivery tests.
+// Table traffic goes through a counting proxy so tests can assert how many table operations a path makes.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { buildCatalog } from '../../shared/catalog/index.js';
+import { streamOf } from '../../shared/catalog/tables.js';
+import { type Config, loadConfig } from '../../shared/config.js';
+import { createDeliveryDeps, type DeliveryDeps } from '../../shared/delivery/deliver.js';
+import { storage } from '../../shared/storage/clients.js';
+import { type RunningAzurite, startAzurite } from '../../tools/dev/azurite.js';
+import { type RunningEmulators, startEmulators } from '../../tools/emulators/main.js';
+import { type CountingProxy, startCountingProxy } from './countingProxy.js';
+import { type EmulatorCall, emulatorCall } from './emulatorClient.js';
+
+export interface DeliveryStack {
+  azurite: RunningAzurite;
+  emulators: RunningEmulators;
+  tableProxy: CountingProxy;
+  logsUrl: string;
+  config: Config;
+  clock: { now: number };
+  deps: DeliveryDeps;
+  /** Fresh deps (new in-memory state: caches, counters) on the same storage, as another instance would have. */
+  newInstance(): DeliveryDeps;
+  /** Calls the Logs Ingestion emulator's /_emulator routes. */
+  emulator(method: string, path: string, body?: unknown): Promise<EmulatorCall>;
+}
+
+/** Rules as the Bicep makes them: at most 10 streams per DCR. */
+export function rulesFor(endpoint: string, streams: string[]): { endpoint: string; ruleId: string; streams: string[] }[] {
+  const rules = [];
+  for (let i = 0; i < streams.length; i += 10) {
+    rules.push({ endpoint, ruleId: `dcr-${String(i / 10 + 1).padStart(32, '0')}`, streams: streams.slice(i, i + 10) });
+  }
+  return rules;
+}
+
+export function useDeliveryStack(env: Record<string, string> = {}): DeliveryStack {
+  const stack = {} as DeliveryStack;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'delivery-'));
+    stack.azurite = await startAzurite({ location: join(dir, 'azurite') });
+    stack.emulators = await startEmulators({
+      dataDir: dir,
+      ports: { LOGS_INGESTION_EMULATOR_PORT: 0 },
+      only: ['logsIngestion'],
+      catalogOptions: { wallarmTable: env.WALLARM_TABLE },
+    });
+    stack.logsUrl = stack.emulators.emulators.logsIngestion?.url ?? '';
+    stack.tableProxy = await startCountingProxy(stack.azurite.ports.table);
+    const cs = stack.azurite.connectionString.replace(
+      /TableEndpoint=http:\/\/127\.0\.0\.1:\d+/,
+      `TableEndpoint=http://127.0.0.1:${stack.tableProxy.port}`,
+    );
+    const streams = buildCatalog({ wallarmTable: env.WALLARM_TABLE }).tables.map((t) => streamOf(t.table));
+    stack.config = loadConfig({
+      AzureWebJobsStorage: cs,
+      BRIDGE_CREDENTIAL: 'emulator',
+      EMULATOR_CA_FILE: stack.emulators.caFile,
+      LOGS_INGESTION_RULES: JSON.stringify(rulesFor(stack.logsUrl, streams)),
+      ...env,
+    });
+    await storage(stack.config).ensure();
+    stack.clock = { now: Date.parse('2026-11-25T10:00:00Z') };
+    stack.newInstance = () => createDeliveryDeps(stack.config, () => stack.clock.now);
+    stack.deps = stack.newInstance();
+    stack.emulator = (method, path, body) => emulatorCall(stack.logsUrl, stack.emulators.ca, method, path, body);
+  });
+  afterAll(async () => {
+    await stack.emulators?.stop();
+    await stack.tableProxy?.close();
+    await stack.azurite?.stop();
+  });
+  return stack;
+}
