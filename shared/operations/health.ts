@@ -50,7 +50,10 @@ async function logsIngestionReachable(config: Config): Promise<string> {
   const ca = tlsClientOptions(config).tlsOptions?.ca;
   await Promise.all(
     endpoints.map((url) =>
-      client.sendRequest(createPipelineRequest({ url, method: 'GET', timeout: TIMEOUT_MS, ...(ca ? { tlsSettings: { ca } } : {}) })),
+      client.sendRequest(
+        // createPipelineRequest does not copy tlsSettings from its options: set it on the request.
+        Object.assign(createPipelineRequest({ url, method: 'GET', timeout: TIMEOUT_MS }), ca ? { tlsSettings: { ca } } : {}),
+      ),
     ),
   );
   return `${endpoints.length} endpoint(s) reachable`;

@@ -1,0 +1,74 @@
+// The local stack end to end, as a user runs it: `npm start`'s entry point as a child process, HTTP in, records out
+// in the Logs Ingestion emulator.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonRecord } from '../../shared/catalog/types.js';
+import { emulatorCall } from '../support/emulatorClient.js';
+import { type LocalStackProcess, startLocalStackProcess } from '../support/localStack.js';
+
+let stack: LocalStackProcess;
+let ca: string;
+
+beforeAll(async () => {
+  stack = await startLocalStackProcess();
+  const { readFileSync } = await import('node:fs');
+  ca = readFileSync(stack.caFile, 'utf8');
+}, 60_000);
+
+afterAll(async () => {
+  const code = await stack?.stop();
+  expect(code).toBe(0);
+});
+
+async function waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v).slice(0, 500)}\n${stack.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const records = async (stream: string) => (await emulatorCall(stack.logsUrl, ca, 'GET', `/_emulator/records?stream=${stream}`)).json as JsonRecord[];
+
+describe('local stack', () => {
+  it('serves health', async () => {
+    const res = await fetch(`${stack.hostUrl}/api/health`);
+    const body = await res.json();
+    expect(body, JSON.stringify(body)).toMatchObject({ status: 'ok', checks: { queue: { ok: true }, table: { ok: true }, logsIngestion: { ok: true } } });
+    expect(res.status).toBe(200);
+  });
+
+  it('delivers posted Wallarm and generic events into the emulator within seconds, with all columns', async () => {
+    const hit = {
+      summary: '[Wallarm] New hit detected',
+      description: 'SQL injection blocked',
+      details: {
+        client_name: 'Acme',
+        cloud: 'EU',
+        notification_type: 'new_hits',
+        hit: { id: ['hits_production_1_202611', '9a1'], domain: 'shop.example.com', path: '/login', method: 'POST', remote_addr: '203.0.113.7', type: 'sqli', request_time: 1795600000, status: 403 },
+      },
+    };
+    const started = Date.now();
+    const wallarm = await fetch(`${stack.hostUrl}/api/events/wallarm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([hit]) });
+    expect(wallarm.status).toBe(202);
+    const generic = await fetch(`${stack.hostUrl}/api/events/generic?type=deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: 'api', version: '1.2.3' }) });
+    expect(generic.status).toBe(202);
+
+    const hits = await waitFor('new_hits record', () => records('Custom-new_hits_CL'), (r) => r.length === 1);
+    const webhook = await waitFor('generic record', () => records('Custom-WebhookEvents_CL'), (r) => r.length === 1);
+    console.log(`e2e: accepted → visible in the emulator in ${Date.now() - started} ms`);
+    expect(hits[0]).toMatchObject({ Source: 'wallarm', EventType: 'new_hits', ClientName: 'Acme', TimeGenerated: new Date(1795600000 * 1000).toISOString() });
+    expect(webhook[0]).toMatchObject({ Source: 'generic', EventType: 'deploy', RawData: { service: 'api', version: '1.2.3' } });
+    const dropped = (await emulatorCall(stack.logsUrl, ca, 'GET', '/_emulator/dropped')).json as unknown[];
+    expect(dropped).toEqual([]);
+  });
+
+  it('runs a timer function now through the admin route', async () => {
+    const res = await fetch(`${stack.hostUrl}/admin/functions/hourlyMaintenance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":""}' });
+    expect(res.status).toBe(202);
+    const unknown = await fetch(`${stack.hostUrl}/admin/functions/nope`, { method: 'POST', body: '{"input":""}' });
+    expect(unknown.status).toBe(404);
+  });
+});

@@ -1,0 +1,87 @@
+// Boots `npm start`'s entry point as a child process on free ports with a temp data folder — the local stack as a
+// user runs it — and stops it with SIGINT like Ctrl-C.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectionStringFor, freePort } from '../../tools/dev/azurite.js';
+
+export interface LocalStackProcess {
+  hostUrl: string;
+  logsUrl: string;
+  sentinelUrl: string;
+  sinkUrl: string;
+  caFile: string;
+  dataDir: string;
+  output(): string;
+  /** SIGINT; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startLocalStackProcess(env: Record<string, string> = {}): Promise<LocalStackProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stack-'));
+  const ports = {
+    HOST_PORT: await freePort(),
+    AZURITE_BLOB_PORT: await freePort(),
+    AZURITE_QUEUE_PORT: await freePort(),
+    AZURITE_TABLE_PORT: await freePort(),
+    LOGS_INGESTION_EMULATOR_PORT: await freePort(),
+    SENTINEL_EMULATOR_PORT: await freePort(),
+    SINK_PORT: await freePort(),
+  };
+  const logsUrl = `https://127.0.0.1:${ports.LOGS_INGESTION_EMULATOR_PORT}`;
+  const sentinelUrl = `https://127.0.0.1:${ports.SENTINEL_EMULATOR_PORT}`;
+  const sinkUrl = `http://127.0.0.1:${ports.SINK_PORT}`;
+  const caFile = join(dataDir, 'emulator-ca.pem');
+  const sample = (JSON.parse(readFileSync('local.settings.sample.json', 'utf8')) as { Values: Record<string, string> }).Values;
+  const rules = (JSON.parse(sample.LOGS_INGESTION_RULES ?? '[]') as { endpoint: string }[]).map((r) => ({ ...r, endpoint: logsUrl }));
+  const destinations = (JSON.parse(sample.DESTINATIONS ?? '[]') as { url: string }[]).map((d) => ({ ...d, url: d.url.replace('http://127.0.0.1:7445', sinkUrl) }));
+  const childEnv: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    LOCAL_DATA_DIR: dataDir,
+    AzureWebJobsStorage: connectionStringFor({ blob: ports.AZURITE_BLOB_PORT, queue: ports.AZURITE_QUEUE_PORT, table: ports.AZURITE_TABLE_PORT }),
+    EMULATOR_CA_FILE: caFile,
+    LOGS_INGESTION_RULES: JSON.stringify(rules),
+    ARM_ENDPOINT: sentinelUrl,
+    DESTINATIONS: JSON.stringify(destinations),
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'tools/dev/start.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local stack did not start within 30 s:\n${out}`)), 30_000);
+    const check = () => {
+      if (out.includes('Ctrl-C stops everything')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', check);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`local stack exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    hostUrl: `http://127.0.0.1:${ports.HOST_PORT}`,
+    logsUrl,
+    sentinelUrl,
+    sinkUrl,
+    caFile,
+    dataDir,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
