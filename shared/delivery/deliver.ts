@@ -80,6 +80,12 @@ async function notifyOperators(config: Config, event: Record<string, unknown>): 
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** A storage error worth retrying; a missing claim-check blob (404) or a malformed message never heals. */
+const isTransient = (e: unknown) => {
+  const status = (e as { statusCode?: number }).statusCode;
+  return status !== undefined && status !== 404;
+};
+
 /** Rows a message could not be read into go to dead letters as they are, under the pseudo-stream `_unreadable`. */
 async function deadLetterUnreadable(deps: DeliveryDeps, message: unknown, error: Error): Promise<void> {
   const text = typeof message === 'string' ? message : JSON.stringify(message);
@@ -96,7 +102,7 @@ export async function deliverEnvelope(message: unknown, deps: DeliveryDeps = del
     envelope = parseEnvelope(message);
     rows = await rowsOf(envelope, deps.claimChecks);
   } catch (e) {
-    if ((e as { statusCode?: number }).statusCode !== undefined) throw e; // storage trouble: let the host retry
+    if (isTransient(e)) throw e; // storage trouble: let the host retry
     return deadLetterUnreadable(deps, message, e as Error);
   }
   const { stream } = envelope;
@@ -212,7 +218,7 @@ export async function deadLetterPoison(message: unknown, deps: DeliveryDeps = de
     envelope = parseEnvelope(message);
     rows = await rowsOf(envelope, deps.claimChecks);
   } catch (e) {
-    if ((e as { statusCode?: number }).statusCode !== undefined) throw e;
+    if (isTransient(e)) throw e;
     return deadLetterUnreadable(deps, message, e as Error);
   }
   const reason =

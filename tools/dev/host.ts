@@ -62,10 +62,20 @@ function compileRoute(def: HttpFunction): Route {
   return { def, pattern: new RegExp(`^/api${source}/?$`, 'i'), names };
 }
 
-function readAll(req: IncomingMessage): Promise<Buffer> {
+/** The Functions host refuses request bodies over 100 MB (maxRequestBodySize); so does the local host. */
+const MAX_REQUEST_BODY = 100 * 1024 * 1024;
+
+function readAll(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REQUEST_BODY) {
+        req.destroy();
+        resolve(undefined);
+      } else chunks.push(c);
+    });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -157,6 +167,7 @@ export class LocalHost {
         if (v !== undefined) params[name] = decodeURIComponent(v);
       });
       const body = await readAll(req);
+      if (!body) return writeResponse(res, { status: 413, jsonBody: { error: 'request body over 100 MB' } });
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
       const request = new HttpRequest({
