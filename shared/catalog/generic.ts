@@ -20,7 +20,7 @@ const genericType = (type: string | undefined): EventType => ({
 
 export const genericSource: Source = {
   name: 'generic',
-  description: 'Any JSON object → WebhookEvents_CL (type from ?type=, or the record\'s type / event_type).',
+  description: "Any JSON object → WebhookEvents_CL (type from ?type=, or the record's type / event_type).",
   types: [],
   classify: (record, hint) => {
     const own = record.type ?? record.event_type;

@@ -21,8 +21,11 @@ export interface Catalog {
   resolve(source: Source, record: JsonRecord, hint: string | undefined): EventType | undefined;
   /** The table behind a stream name (`Custom-<table>`). */
   tableOfStream(stream: string): TableDef | undefined;
-  /** The event type a legacy `Log-Type` names, across sources (`new_hits` → Wallarm new_hits). */
-  typeForLogType(logType: string): EventType | undefined;
+  /**
+   * The event type a legacy `Log-Type` names, across sources (`new_hits` → Wallarm new_hits). A Log-Type naming a
+   * table several types share (Wallarm's single table) gives the source only: each record is classified on its own.
+   */
+  typeForLogType(logType: string): { source: Source; type?: EventType } | undefined;
 }
 
 export function buildCatalog(options: CatalogOptions = {}): Catalog {
@@ -47,9 +50,12 @@ export function buildCatalog(options: CatalogOptions = {}): Catalog {
     tableOfStream: (stream) => byStream.get(stream),
     typeForLogType(logType) {
       const base = logType.replace(/_CL$/, '');
-      for (const s of sources) {
-        const t = s.types.find((x) => x.type === base || x.table.table === `${base}_CL`);
-        if (t) return t;
+      for (const source of sources) {
+        const named = source.types.find((x) => x.type === base);
+        if (named) return { source, type: named };
+        const byTable = source.types.filter((x) => x.table.table === `${base}_CL`);
+        if (byTable.length === 1) return { source, type: byTable[0] };
+        if (byTable.length > 1 || source.fallback?.(undefined).table.table === `${base}_CL`) return { source };
       }
       return undefined;
     },

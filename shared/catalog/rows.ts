@@ -110,12 +110,9 @@ function extras(record: JsonRecord, consumed: ReadonlySet<string>, prefix = ''):
   for (const [key, value] of Object.entries(record)) {
     const path = prefix ? `${prefix}.${key}` : key;
     if (consumed.has(path)) continue;
-    if (isObject(value)) {
-      const rest = extras(value, consumed, path);
-      if (rest) out[key] = rest;
-    } else {
-      out[key] = value;
-    }
+    const kept = isObject(value) ? extras(value, consumed, path) : value;
+    // defineProperty, not assignment: a "__proto__" key from JSON is data and must be kept as such.
+    if (kept !== undefined) Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true, configurable: true });
   }
   return Object.keys(out).length ? out : undefined;
 }

@@ -74,6 +74,15 @@ function position(text: string, message: string): string {
   return ` at line ${line}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
+function parsesAlone(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Body elements: a JSON array's items, a single JSON value, or NDJSON lines. Returns the elements; a syntax error
  * is a 400 naming the line.
@@ -87,8 +96,10 @@ export function parseElements(body: Buffer): unknown[] {
   } catch (whole) {
     const lines = text.split('\n');
     const nonEmpty = lines.filter((l) => l.trim());
-    if (nonEmpty.length < 2)
+    // Several lines that each parse are NDJSON; otherwise the document's own error is the useful one.
+    if (nonEmpty.length < 2 || !parsesAlone(nonEmpty[0] as string)) {
       throw new HttpError(400, `malformed JSON${position(text, (whole as Error).message)}: ${(whole as Error).message}`);
+    }
     const out: unknown[] = [];
     for (const [i, line] of lines.entries()) {
       if (!line.trim()) continue;

@@ -99,15 +99,17 @@ export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps = inge
     const body = await readBody(request, deps.config.INGEST_MAX_BODY_BYTES);
     verifyDataCollector({ workspaceId, sharedKey }, body, request.headers, deps.now().getTime());
     const elements = parseElements(body);
-    const eventType = deps.catalog.typeForLogType(logType);
-    const source = deps.catalog.source(eventType?.source ?? 'generic');
+    const named = deps.catalog.typeForLogType(logType);
+    const source = named?.source ?? deps.catalog.source('generic');
+    const eventType = named?.type;
     if (!source) throw new Error('catalog has no generic source');
     const timeField = request.headers.get('time-generated-field') ?? undefined;
     const batch = validateElements(elements, {
       catalog: deps.catalog,
       source,
       eventType,
-      typeHint: logType,
+      // A Log-Type naming a shared table says nothing about each record's type; any other names it.
+      typeHint: named && !named.type ? undefined : logType,
       context: { receivedAt: deps.now().toISOString(), ...(timeField ? { timeField } : {}) },
     });
     // Legacy senders read no per-record report, so a batch is taken whole or refused whole.

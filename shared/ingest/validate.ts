@@ -19,6 +19,19 @@ export interface ValidatedBatch {
 
 const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Deeper records are refused: Log Analytics cannot query them usefully, and they would exhaust the stack. */
+export const MAX_DEPTH = 64;
+
+function tooDeep(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [v, depth] = item;
+    if (depth > MAX_DEPTH) return true;
+    if (typeof v === 'object' && v !== null) for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export interface ValidateOptions {
   catalog: Catalog;
   source: Source;
@@ -37,7 +50,14 @@ export function validateElements(elements: readonly unknown[], options: Validate
     const records = options.source.unwrap ? options.source.unwrap(element) : [element];
     for (const record of records) {
       if (!isObject(record)) {
-        rejected.push({ index, error: `expected a JSON object, got ${Array.isArray(record) ? 'an array' : typeof record}` });
+        rejected.push({
+          index,
+          error: `expected a JSON object, got ${record === null ? 'null' : Array.isArray(record) ? 'an array' : typeof record}`,
+        });
+        continue;
+      }
+      if (tooDeep(record)) {
+        rejected.push({ index, error: `nested more than ${MAX_DEPTH} levels deep` });
         continue;
       }
       const type = options.eventType ?? options.catalog.resolve(options.source, record, options.typeHint);

@@ -19,6 +19,13 @@ export interface Storage {
   ensure(): Promise<void>;
 }
 
+/**
+ * Fail fast: a webhook sender waits for the 202 (Wallarm gives up after 15 s), and the queue functions are retried by
+ * the host anyway. The SDK defaults (4 tries from 4 s, 30 s per try) would hold a request for minutes.
+ */
+const STORAGE_RETRY = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000, tryTimeoutInMs: 10_000 };
+const TABLE_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2000 };
+
 const cache = new WeakMap<Config, Storage>();
 
 function memo<V>(map: Map<string, V>, key: string, make: () => V): V {
@@ -38,15 +45,16 @@ export function storage(config: Config): Storage {
   let blobs: BlobServiceClient;
   let table: (name: string) => TableClient;
   if ('connectionString' in s) {
-    queues = QueueServiceClient.fromConnectionString(s.connectionString);
-    blobs = BlobServiceClient.fromConnectionString(s.connectionString);
+    queues = QueueServiceClient.fromConnectionString(s.connectionString, { retryOptions: STORAGE_RETRY });
+    blobs = BlobServiceClient.fromConnectionString(s.connectionString, { retryOptions: STORAGE_RETRY });
     const insecure = /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;|=http:\/\//i.test(s.connectionString);
-    table = (name) => TableClient.fromConnectionString(s.connectionString, name, { allowInsecureConnection: insecure });
+    table = (name) =>
+      TableClient.fromConnectionString(s.connectionString, name, { allowInsecureConnection: insecure, retryOptions: TABLE_RETRY });
   } else {
     const credential = new DefaultAzureCredential(s.clientId ? { managedIdentityClientId: s.clientId } : {});
-    queues = new QueueServiceClient(s.queueServiceUri, credential);
-    blobs = new BlobServiceClient(s.blobServiceUri, credential);
-    table = (name) => new TableClient(s.tableServiceUri, name, credential);
+    queues = new QueueServiceClient(s.queueServiceUri, credential, { retryOptions: STORAGE_RETRY });
+    blobs = new BlobServiceClient(s.blobServiceUri, credential, { retryOptions: STORAGE_RETRY });
+    table = (name) => new TableClient(s.tableServiceUri, name, credential, { retryOptions: TABLE_RETRY });
   }
   const queueClients = new Map<string, QueueClient>();
   const tableClients = new Map<string, TableClient>();

@@ -66,7 +66,7 @@ describe('Defender for Cloud Apps discovery', () => {
     const { type } = rowOf(record);
     expect(type).toMatchObject({ source: 'mcas', type: 'discovery', table: { table: 'McasShadowItReporting_CL' } });
     expect(catalog.tableOfStream(streamOf('McasShadowItReporting_CL'))).toBe(MCAS_TABLE);
-    expect(catalog.typeForLogType('McasShadowItReporting')).toBe(type);
+    expect(catalog.typeForLogType('McasShadowItReporting')?.type).toBe(type);
     expect(catalog.tables).toContain(MCAS_TABLE);
   });
 

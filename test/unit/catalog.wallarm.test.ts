@@ -156,7 +156,7 @@ describe('Wallarm event types', () => {
     expect(type.table.table).toBe(`${name}_CL`);
     expect(streamOf(type.table.table)).toBe(`Custom-${name}_CL`);
     expect(perType.tableOfStream(`Custom-${name}_CL`)).toBe(type.table);
-    expect(perType.typeForLogType(name)).toBe(type);
+    expect(perType.typeForLogType(name)?.type).toBe(type);
     expect(row).toMatchObject({ Source: 'wallarm', EventType: name, ReceivedAt: ctx.receivedAt });
     expect(row.ClientName).toBe(getPath(record, 'details.client_name'));
     expect(['high', 'medium', 'low', 'info']).toContain(row.Severity);
@@ -281,9 +281,13 @@ describe('routing', () => {
     expect(perType.resolve(wallarmOf(perType), issue, 'security_issue')?.type).toBe('vuln_high');
     expect(perType.resolve(wallarmOf(perType), modelled('new_scope_object_ips'), 'new_scope_object_ips')?.type).toBe('scope_object');
     // a bare record named by a legacy Log-Type
-    const logType = perType.typeForLogType('new_hits') as EventType;
+    const logType = perType.typeForLogType('new_hits')?.type as EventType;
     expect(logType.table.table).toBe('new_hits_CL');
-    expect(perType.typeForLogType('vuln_high_CL')?.type).toBe('vuln_high');
+    expect(perType.typeForLogType('vuln_high_CL')?.type?.type).toBe('vuln_high');
+    // Wallarm's single table is shared by every type: the Log-Type names the source, each record its own type.
+    const single = buildCatalog({ wallarmTable: 'WallarmSentinel_CL' }).typeForLogType('WallarmSentinel');
+    expect(single?.source.name).toBe('wallarm');
+    expect(single?.type).toBeUndefined();
   });
 });
 
