@@ -1,0 +1,50 @@
+// Optional Microsoft Sentinel content in the target workspace: the Sentinel Bridge workbook (events per table,
+// delivery health from SentinelBridgeHealth_CL, incidents forwarded) and the Wallarm analytic rules. Sources:
+// infra/sentinel/workbook.json and infra/sentinel/analytic-rules.json (expanded into infra/generated/sentinel-rules.json).
+// The workspace needs Microsoft Sentinel for the rules.
+
+param workspaceName string
+
+@description('Name of the Wallarm single table (replaces __WALLARM_TABLE__ in the queries).')
+param wallarmTableName string
+
+@description('Label the bridge adds to forwarded incidents (replaces __INCIDENT_TAG__ in the workbook).')
+param incidentTag string
+
+@description('Create the analytic rules enabled.')
+param rulesEnabled bool = true
+
+var catalog = loadJsonContent('../generated/tables.json')
+var sentinelRules = loadJsonContent('../generated/sentinel-rules.json')
+var bridgeTables = join(map(catalog.tables, t => t.wallarmSingle ? wallarmTableName : t.table), ', ')
+var workbookTemplate = loadTextContent('../sentinel/workbook.json')
+var workbookContent = replace(replace(workbookTemplate, '__BRIDGE_TABLES__', bridgeTables), '__INCIDENT_TAG__', incidentTag)
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+  name: workspaceName
+}
+
+resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(workspace.id, 'sentinel-bridge-workbook')
+  location: workspace.location
+  kind: 'shared'
+  properties: {
+    displayName: 'Sentinel Bridge'
+    category: 'sentinel'
+    version: 'Notebook/1.0'
+    sourceId: workspace.id
+    serializedData: workbookContent
+  }
+}
+
+resource analyticRules 'Microsoft.SecurityInsights/alertRules@2024-03-01' = [
+  for rule in sentinelRules.rules: {
+    name: guid(workspace.id, 'sentinel-bridge', rule.id)
+    scope: workspace
+    kind: 'Scheduled'
+    properties: union(rule.properties, {
+      query: replace(rule.properties.query, '__WALLARM_TABLE__', wallarmTableName)
+      enabled: rulesEnabled
+    })
+  }
+]
