@@ -139,7 +139,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       const text = body.toString('utf8');
       if (options.keepReceived) {
         const json = parseJson(text);
-        received.push({ method: ereq.method, path: url.pathname + url.search, headers: req.headers, body: text, ...(json === undefined ? {} : { json }) });
+        received.push({
+          method: ereq.method,
+          path: url.pathname + url.search,
+          headers: req.headers,
+          body: text,
+          ...(json === undefined ? {} : { json }),
+        });
       }
       const fault = takeFault();
       if (fault?.latencyMs) await sleep(fault.latencyMs);
@@ -148,7 +154,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         return;
       }
       if (fault?.status) {
-        return send(res, reply(fault.status, { error: { code: 'EmulatedFault', message: `fault injected: ${fault.status}` } }, fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : undefined));
+        return send(
+          res,
+          reply(
+            fault.status,
+            { error: { code: 'EmulatedFault', message: `fault injected: ${fault.status}` } },
+            fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : undefined,
+          ),
+        );
       }
       const r = await options.handle(ereq);
       send(res, r ?? reply(404, { error: { code: 'NotFound', message: `no route ${ereq.method} ${url.pathname}` } }));
@@ -189,11 +202,13 @@ export class JsonStore<T> {
   /** Saves after the caller's change; awaiting it means the change is on disk. */
   save(): Promise<void> {
     const snapshot = JSON.stringify(this.data);
-    this.pending = this.pending.catch(() => undefined).then(async () => {
-      await mkdir(dirname(this.file), { recursive: true });
-      await writeFile(`${this.file}.tmp`, snapshot);
-      await rename(`${this.file}.tmp`, this.file);
-    });
+    this.pending = this.pending
+      .catch(() => undefined)
+      .then(async () => {
+        await mkdir(dirname(this.file), { recursive: true });
+        await writeFile(`${this.file}.tmp`, snapshot);
+        await rename(`${this.file}.tmp`, this.file);
+      });
     return this.pending;
   }
 }
