@@ -29,6 +29,9 @@ export interface TargetState {
   enabled: boolean;
   /** Counting for the ratio starts here (set when re-enabled). */
   since?: string;
+  /** Calls already counted in the hour bucket of `since` when re-enabled: not part of the new record. */
+  baseOkCalls?: number;
+  baseFailedCalls?: number;
   disabledAt?: string;
   reason?: string;
 }
@@ -38,12 +41,27 @@ interface StateEntity {
   rowKey: string;
   enabled: boolean;
   since?: string;
+  baseOkCalls?: number;
+  baseFailedCalls?: number;
   disabledAt?: string;
   reason?: string;
   etag?: string;
 }
 
 const PARTITION = 'target';
+
+function toState(e: StateEntity): TargetState {
+  const { rowKey, enabled, since, baseOkCalls, baseFailedCalls, disabledAt, reason } = e;
+  return {
+    target: rowKey,
+    enabled,
+    ...(since ? { since } : {}),
+    ...(baseOkCalls ? { baseOkCalls } : {}),
+    ...(baseFailedCalls ? { baseFailedCalls } : {}),
+    ...(disabledAt ? { disabledAt } : {}),
+    ...(reason ? { reason } : {}),
+  };
+}
 const REMEMBER_DISABLED_MS = 60_000;
 
 export class Circuit {
@@ -64,13 +82,7 @@ export class Circuit {
   async state(target: string): Promise<TargetState> {
     try {
       const e = await this.table.getEntity<StateEntity>(PARTITION, target);
-      const s: TargetState = {
-        target,
-        enabled: e.enabled,
-        ...(e.since ? { since: e.since } : {}),
-        ...(e.disabledAt ? { disabledAt: e.disabledAt } : {}),
-        ...(e.reason ? { reason: e.reason } : {}),
-      };
+      const s = toState(e);
       if (!s.enabled) this.disabledUntil.set(target, this.now() + REMEMBER_DISABLED_MS);
       else this.disabledUntil.delete(target);
       return s;
@@ -83,21 +95,19 @@ export class Circuit {
   async list(): Promise<TargetState[]> {
     const out: TargetState[] = [];
     for await (const e of this.table.listEntities<StateEntity>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } })) {
-      out.push({
-        target: e.rowKey,
-        enabled: e.enabled,
-        ...(e.since ? { since: e.since } : {}),
-        ...(e.disabledAt ? { disabledAt: e.disabledAt } : {}),
-        ...(e.reason ? { reason: e.reason } : {}),
-      });
+      out.push(toState(e));
     }
     return out;
   }
 
-  /** The failure ratio of the window (counting since the last re-enable). */
+  /** Calls in the window, counting only those made since the last re-enable. */
   async window(target: string, state?: TargetState): Promise<CallCounts> {
     const s = state ?? (await this.state(target));
-    return this.stats.window(target, this.options.windowHours, s.since ? Date.parse(s.since) : 0);
+    const counts = await this.stats.window(target, this.options.windowHours, s.since ? Date.parse(s.since) : 0);
+    return {
+      okCalls: Math.max(0, counts.okCalls - (s.baseOkCalls ?? 0)),
+      failedCalls: Math.max(0, counts.failedCalls - (s.baseFailedCalls ?? 0)),
+    };
   }
 
   /**
@@ -118,6 +128,8 @@ export class Circuit {
       reason: reason.slice(0, 1000),
     };
     if (state.since) entity.since = state.since;
+    if (state.baseOkCalls) entity.baseOkCalls = state.baseOkCalls;
+    if (state.baseFailedCalls) entity.baseFailedCalls = state.baseFailedCalls;
     try {
       await this.table.createEntity(entity).catch(async (e: { statusCode?: number }) => {
         if (e.statusCode !== 409) throw e;
@@ -133,10 +145,18 @@ export class Circuit {
     return { disabled: true, opened: true, ratio };
   }
 
-  /** Enables the target; the ratio counts afresh from now. */
+  /** Enables the target; the ratio counts afresh from now (calls already in this hour's bucket are set aside). */
   async enable(target: string): Promise<void> {
+    const hour = await this.stats.window(target, 1);
     await this.table.upsertEntity<StateEntity>(
-      { partitionKey: PARTITION, rowKey: target, enabled: true, since: new Date(this.now()).toISOString() },
+      {
+        partitionKey: PARTITION,
+        rowKey: target,
+        enabled: true,
+        since: new Date(this.now()).toISOString(),
+        baseOkCalls: hour.okCalls,
+        baseFailedCalls: hour.failedCalls,
+      },
       'Replace',
     );
     this.disabledUntil.delete(target);

@@ -157,23 +157,42 @@ async function handleRows(deps: DeliveryDeps, envelope: Envelope, rows: JsonReco
   await deps.stats.flush();
 }
 
-async function park(deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[], reason: string, info?: FailureInfo): Promise<void> {
-  await deps.parked.put(envelope.stream, rows, {
+/** Stores rows where they wait (parked or dead-lettered), counts them, and records the final state in the ledger. */
+async function hold(
+  deps: DeliveryDeps,
+  kind: 'parked' | 'deadLettered',
+  envelope: Envelope,
+  rows: JsonRecord[],
+  reason: string,
+  info?: Partial<FailureInfo> & { firstFailureAt?: string },
+): Promise<void> {
+  const attempts = envelope.retry + 1;
+  const status = info?.status ? { status: info.status } : {};
+  const firstFailureAt = info?.firstFailureAt ? { firstFailureAt: info.firstFailureAt } : {};
+  await (kind === 'parked' ? deps.parked : deps.deadLetters).put(envelope.stream, rows, {
     envelopeId: envelope.id,
     reason,
-    ...(info?.status ? { status: info.status } : {}),
-    attempts: envelope.retry + 1,
+    attempts,
+    ...status,
+    ...firstFailureAt,
   });
-  deps.stats.add(envelope.stream, { parked: rows.length });
+  deps.stats.add(envelope.stream, kind === 'parked' ? { parked: rows.length } : { deadLettered: rows.length });
   await deps.ledger.record({
     stream: envelope.stream,
     envelopeId: envelope.id,
-    state: 'parked',
-    attempts: envelope.retry + 1,
+    state: kind,
+    attempts,
     lastError: reason,
     updatedAt: iso(deps.now()),
+    ...firstFailureAt,
+    ...(info?.status ? { lastStatus: info.status } : {}),
   });
+  if (kind === 'deadLettered')
+    logger().warn({ stream: envelope.stream, envelopeId: envelope.id, rows: rows.length, reason }, 'dead-lettered');
 }
+
+const park = (deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[], reason: string, info?: FailureInfo) =>
+  hold(deps, 'parked', envelope, rows, reason, info);
 
 async function retryOrDeadLetter(deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[], info: FailureInfo): Promise<void> {
   const attempts = envelope.retry + 1;
@@ -190,17 +209,7 @@ async function retryOrDeadLetter(deps: DeliveryDeps, envelope: Envelope, rows: J
   };
   if (!step) {
     const reason = info.retryable ? `retries exhausted after ${attempts} attempts: ${info.reason}` : info.reason;
-    await deps.deadLetters.put(envelope.stream, rows, {
-      envelopeId: envelope.id,
-      reason,
-      attempts,
-      firstFailureAt,
-      ...(info.status ? { status: info.status } : {}),
-    });
-    deps.stats.add(envelope.stream, { deadLettered: rows.length });
-    await deps.ledger.record({ ...base, state: 'deadLettered' });
-    logger().warn({ stream: envelope.stream, envelopeId: envelope.id, rows: rows.length, reason }, 'dead-lettered');
-    return;
+    return hold(deps, 'deadLettered', envelope, rows, reason, { ...info, firstFailureAt });
   }
   const nextAttemptAt = iso(deps.now() + step.delayMs);
   await deps.ledger.record({ ...base, state: 'retrying', cycle: step.cycle, nextAttemptAt });
@@ -223,16 +232,7 @@ export async function deadLetterPoison(message: unknown, deps: DeliveryDeps = de
   }
   const reason =
     'the delivery function failed on this message on every attempt (moved to events-poison by the host); see the function logs';
-  await deps.deadLetters.put(envelope.stream, rows, { envelopeId: envelope.id, reason, attempts: envelope.retry + 1 });
-  deps.stats.add(envelope.stream, { deadLettered: rows.length });
-  await deps.ledger.record({
-    stream: envelope.stream,
-    envelopeId: envelope.id,
-    state: 'deadLettered',
-    attempts: envelope.retry + 1,
-    lastError: reason,
-    updatedAt: iso(deps.now()),
-  });
+  await hold(deps, 'deadLettered', envelope, rows, reason);
   await deps.stats.flush();
   if (envelope.enc === 'blob') await deps.claimChecks.getBlockBlobClient(envelope.blob).deleteIfExists();
 }

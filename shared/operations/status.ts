@@ -59,11 +59,12 @@ export async function handleStatus(deps: DeliveryDeps, lastPoll: LastPollReader 
   const targets: TargetStatus[] = await Promise.all(
     [...names].sort().map(async (name) => {
       const state = stateBy.get(name);
-      const window = await deps.stats.window(name, deps.config.CIRCUIT_WINDOW_HOURS, state?.since ? Date.parse(state.since) : 0);
+      const window = await deps.stats.window(name, deps.config.CIRCUIT_WINDOW_HOURS);
+      const calls = await deps.circuit.window(name, state ?? { target: name, enabled: true });
       return {
         name,
         enabled: state?.enabled ?? true,
-        failureRatio12h: Math.round(failureRatio(window) * 1000) / 1000,
+        failureRatio12h: Math.round(failureRatio(calls) * 1000) / 1000,
         // One queue serves every stream: its depth is shown on each target.
         queueDepth,
         parked: parkedBy.get(name) ?? 0,

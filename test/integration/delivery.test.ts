@@ -1,7 +1,8 @@
 // Delivery against Azurite and the Logs Ingestion emulator, driven through the real SDK client.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
-import { deliverEnvelope } from '../../shared/delivery/deliver.js';
+import { deadLetterPoison, deliverEnvelope } from '../../shared/delivery/deliver.js';
+import { MAX_RETRIES } from '../../shared/delivery/retrySchedule.js';
 import { handleEvents, ingestDeps } from '../../shared/ingest/handlers.js';
 import { handleReplay } from '../../shared/operations/replayRoute.js';
 import { handleStatus } from '../../shared/operations/status.js';
@@ -137,7 +138,61 @@ describe('delivery', () => {
     expect(got).toHaveLength(26);
     expect(new Set(got.map((r) => r.EventId)).size).toBe(26);
     expect((await deps.circuit.state(STREAM)).enabled).toBe(true);
+
+    // Re-enabled, the record starts afresh: the failures earlier in this hour no longer count.
+    await stack.emulator('POST', '/_emulator/faults', { status: 500, count: 1 });
+    await post(events(1, 'after-reenable'));
+    await run(deps, 5_000);
+    expect((await deps.circuit.state(STREAM)).enabled).toBe(true);
+    expect(await deps.circuit.window(STREAM)).toEqual({ okCalls: 7, failedCalls: 1 }); // 6 replayed batches + the retry
   }, 30_000);
+
+  it('dead-letters after the last retry of the schedule, and turns poison messages into dead letters', async () => {
+    const deps = stack.newInstance();
+    await stack.emulator('POST', '/_emulator/faults', { status: 503, count: 1 });
+    const rows = (n: number, tag: string) =>
+      events(n, tag).map((e, i) => ({
+        TimeGenerated: e.time,
+        EventId: `${tag}-${i}`,
+        ReceivedAt: e.time,
+        Source: 'generic',
+        EventType: 'order',
+        RawData: e,
+      }));
+    await deps.writer.write(STREAM, rows(3, 'last-retry'), { meta: { id: 'last-retry', retry: MAX_RETRIES } });
+    await run(deps);
+    const [exhausted] = await deps.deadLetters.list(STREAM);
+    expect(exhausted).toMatchObject({ envelopeId: 'last-retry', count: 3, status: 503 });
+    expect(exhausted?.reason).toMatch(new RegExp(`^retries exhausted after ${MAX_RETRIES + 1} attempts: HTTP 503`));
+    expect(await deps.ledger.get(STREAM, 'last-retry')).toMatchObject({
+      state: 'deadLettered',
+      attempts: MAX_RETRIES + 1,
+      lastStatus: 503,
+    });
+
+    const poison = storage(stack.config).queue('events-poison');
+    await deps.writer.write(STREAM, rows(2, 'poison'), { meta: { id: 'poison' } });
+    const [m] = (await queue().receiveMessages()).receivedMessageItems;
+    await poison.sendMessage(m?.messageText ?? '');
+    await queue().deleteMessage(m?.messageId ?? '', m?.popReceipt ?? '');
+    await drainQueue(poison, (msg) => deadLetterPoison(msg, deps));
+    await deadLetterPoison('not an envelope', deps);
+    const dead = await deps.deadLetters.list(STREAM);
+    expect(dead.find((d) => d.envelopeId === 'poison')?.reason).toMatch(/events-poison/);
+    const unreadable = await deps.deadLetters.list('_unreadable');
+    expect(unreadable[0]?.reason).toMatch(/not a bridge envelope/);
+
+    await handleReplay(request({ path: '/api/replay', body: '{"include":"deadletters"}' }), deps);
+    await run(deps);
+    expect((await records()).map((r) => r.EventId).sort()).toEqual([
+      'last-retry-0',
+      'last-retry-1',
+      'last-retry-2',
+      'poison-0',
+      'poison-1',
+    ]);
+    expect(await deps.deadLetters.list('_unreadable')).toHaveLength(1);
+  });
 
   it('counts only the rolling window: failures older than the window do not disable the target', async () => {
     const stream = 'Custom-McasShadowItReporting_CL';
