@@ -1,12 +1,13 @@
 import { deliveryDeps } from '../shared/delivery/deliver.js';
-import { runHourly } from '../shared/delivery/hourly.js';
+import { runMaintenance } from '../shared/operations/maintenance.js';
 import type { TimerFunction } from './types.js';
 
+/** Hourly: flush counters, write the health record, probe disabled streams and destinations. */
 export const hourlyMaintenance: TimerFunction = {
   kind: 'timer',
   name: 'hourlyMaintenance',
   schedule: '0 0 * * * *',
   handler: async () => {
-    await runHourly(deliveryDeps());
+    await runMaintenance(deliveryDeps());
   },
 };

@@ -1,5 +1,6 @@
 // Operator routes: status, replay, "Test integration".
 import { deliveryDeps } from '../shared/delivery/deliver.js';
+import { lastPolls } from '../shared/incidents/handlers.js';
 import { handleReplay } from '../shared/operations/replayRoute.js';
 import { handleStatus } from '../shared/operations/status.js';
 import { handleTestIntegration } from '../shared/operations/testIntegration.js';
@@ -11,7 +12,7 @@ export const status: HttpFunction = {
   route: 'status',
   methods: ['GET'],
   authLevel: 'function',
-  handler: () => handleStatus(deliveryDeps()),
+  handler: () => handleStatus(deliveryDeps(), () => lastPolls()),
 };
 
 export const replay: HttpFunction = {

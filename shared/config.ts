@@ -146,7 +146,13 @@ export const SETTINGS = {
     schema: jsonOf(z.array(workspaceSchema)).default([]),
     doc: 'JSON list of {subscriptionId, resourceGroup, workspaceName} to poll for incidents. Empty: polling off.',
   },
-  ARM_ENDPOINT: { schema: z.url().default('https://management.azure.com').transform((u) => u.replace(/\/+$/, '')), doc: 'Azure Resource Manager endpoint (the emulator locally).' },
+  ARM_ENDPOINT: {
+    schema: z
+      .url()
+      .default('https://management.azure.com')
+      .transform((u) => u.replace(/\/+$/, '')),
+    doc: 'Azure Resource Manager endpoint (the emulator locally).',
+  },
   INCIDENT_POLL_SCHEDULE: { schema: z.string().default('0 */5 * * * *'), doc: 'NCRONTAB schedule of the incident poll.' },
   INCIDENT_LOOKBACK_HOURS: { schema: int(1, 24 * 14).default(24), doc: 'Incidents created within this many hours are considered.' },
   INCIDENT_STATUSES: { schema: commaList(INCIDENT_STATUSES).default(['New']), doc: 'Comma list of incident statuses to forward.' },

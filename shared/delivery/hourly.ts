@@ -6,7 +6,7 @@ import { streamOf } from '../catalog/tables.js';
 import type { EventType, JsonRecord } from '../catalog/types.js';
 import { logger } from '../observability/logger.js';
 import type { DeliveryDeps } from './deliver.js';
-import { replay } from './replay.js';
+import { isEventStream, replay } from './replay.js';
 import { hourKey } from './stats.js';
 
 const HEALTH_TYPE: EventType = {
@@ -52,7 +52,7 @@ export async function writeHealthRecord(deps: DeliveryDeps, hour: string): Promi
 /** Tries the oldest parked item of each disabled target; success re-enables it and replays the rest. */
 export async function probeDisabledTargets(deps: DeliveryDeps): Promise<string[]> {
   const reenabled: string[] = [];
-  for (const target of (await deps.circuit.list()).filter((t) => !t.enabled)) {
+  for (const target of (await deps.circuit.list()).filter((t) => !t.enabled && isEventStream(t.target))) {
     const [oldest] = (await deps.parked.list(target.target)).sort((a, b) => a.key.localeCompare(b.key));
     if (oldest) {
       const result = await deps.sender.send(target.target, await deps.parked.rows(oldest));

@@ -17,6 +17,9 @@ export interface ReplayResult {
   skipped: number;
 }
 
+/** Event targets are Logs Ingestion streams; destinations (`destination:<name>`) belong to the incident side. */
+export const isEventStream = (name: string) => name.startsWith('Custom-');
+
 async function drain(
   deps: DeliveryDeps,
   holding: Holding,
@@ -27,8 +30,9 @@ async function drain(
   let skipped = 0;
   let replayed = 0;
   for (const item of items) {
-    if (item.stream.startsWith('_')) {
-      skipped += 1;
+    // Only event streams go back on the events queue: incident messages have their own replay; unreadable messages stay.
+    if (!isEventStream(item.stream)) {
+      if (item.stream.startsWith('_')) skipped += 1;
       continue;
     }
     const rows = await holding.rows(item);
@@ -42,7 +46,9 @@ async function drain(
 
 export async function replay(deps: DeliveryDeps, options: ReplayOptions = {}): Promise<ReplayResult> {
   const include = options.include ?? 'all';
-  const disabled = (await deps.circuit.list()).filter((t) => !t.enabled && (!options.stream || t.target === options.stream));
+  const disabled = (await deps.circuit.list()).filter(
+    (t) => !t.enabled && isEventStream(t.target) && (!options.stream || t.target === options.stream),
+  );
   for (const t of disabled) await deps.circuit.enable(t.target);
   const parked = include === 'deadletters' ? { items: 0, events: 0, skipped: 0 } : await drain(deps, deps.parked, options.stream);
   const deadLetters = include === 'parked' ? { items: 0, events: 0, skipped: 0 } : await drain(deps, deps.deadLetters, options.stream);

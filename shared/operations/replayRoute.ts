@@ -1,8 +1,10 @@
-// POST /api/replay: re-enable disabled targets and re-enqueue parked and dead-lettered work.
+// POST /api/replay: re-enable disabled targets (streams and destinations) and re-enqueue their parked and
+// dead-lettered work.
 import { z } from 'zod';
 import type { DeliveryDeps } from '../delivery/deliver.js';
 import { replay } from '../delivery/replay.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
+import { replayIncidents } from '../incidents/handlers.js';
 
 const bodySchema = z
   .object({
@@ -10,6 +12,7 @@ const bodySchema = z
       .string()
       .regex(/^Custom-[A-Za-z][A-Za-z0-9_]*$/, 'a stream name like Custom-new_hits_CL')
       .optional(),
+    destination: z.string().min(1, 'a destination name from DESTINATIONS').optional(),
     include: z.enum(['all', 'deadletters', 'parked']).optional(),
   })
   .strict();
@@ -28,6 +31,13 @@ export function handleReplay(
     }
     const parsed = bodySchema.safeParse(body);
     if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-    return json(200, await replay(deps, parsed.data));
+    const { stream, destination, include } = parsed.data;
+    // Naming one side replays only that side; naming neither replays both.
+    const events = destination && !stream ? undefined : await replay(deps, { stream, ...(include ? { include } : {}) });
+    const incidents =
+      stream && !destination
+        ? undefined
+        : await replayIncidents(deps.config, { ...(destination ? { destination } : {}), ...(include ? { include } : {}) });
+    return json(200, { ...events, ...(incidents ? { incidents } : {}) });
   });
 }

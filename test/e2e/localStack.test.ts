@@ -24,18 +24,23 @@ async function waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => 
   for (;;) {
     const v = await read();
     if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v).slice(0, 500)}\n${stack.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v).slice(0, 500)}\n${stack.output()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-const records = async (stream: string) => (await emulatorCall(stack.logsUrl, ca, 'GET', `/_emulator/records?stream=${stream}`)).json as JsonRecord[];
+const records = async (stream: string) =>
+  (await emulatorCall(stack.logsUrl, ca, 'GET', `/_emulator/records?stream=${stream}`)).json as JsonRecord[];
 
 describe('local stack', () => {
   it('serves health', async () => {
     const res = await fetch(`${stack.hostUrl}/api/health`);
     const body = await res.json();
-    expect(body, JSON.stringify(body)).toMatchObject({ status: 'ok', checks: { queue: { ok: true }, table: { ok: true }, logsIngestion: { ok: true } } });
+    expect(body, JSON.stringify(body)).toMatchObject({
+      status: 'ok',
+      checks: { queue: { ok: true }, table: { ok: true }, logsIngestion: { ok: true } },
+    });
     expect(res.status).toBe(200);
   });
 
@@ -47,28 +52,114 @@ describe('local stack', () => {
         client_name: 'Acme',
         cloud: 'EU',
         notification_type: 'new_hits',
-        hit: { id: ['hits_production_1_202611', '9a1'], domain: 'shop.example.com', path: '/login', method: 'POST', remote_addr: '203.0.113.7', type: 'sqli', request_time: 1795600000, status: 403 },
+        hit: {
+          id: ['hits_production_1_202611', '9a1'],
+          domain: 'shop.example.com',
+          path: '/login',
+          method: 'POST',
+          remote_addr: '203.0.113.7',
+          type: 'sqli',
+          request_time: 1795600000,
+          status: 403,
+        },
       },
     };
     const started = Date.now();
-    const wallarm = await fetch(`${stack.hostUrl}/api/events/wallarm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([hit]) });
+    const wallarm = await fetch(`${stack.hostUrl}/api/events/wallarm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([hit]),
+    });
     expect(wallarm.status).toBe(202);
-    const generic = await fetch(`${stack.hostUrl}/api/events/generic?type=deploy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service: 'api', version: '1.2.3' }) });
+    const generic = await fetch(`${stack.hostUrl}/api/events/generic?type=deploy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ service: 'api', version: '1.2.3' }),
+    });
     expect(generic.status).toBe(202);
 
-    const hits = await waitFor('new_hits record', () => records('Custom-new_hits_CL'), (r) => r.length === 1);
-    const webhook = await waitFor('generic record', () => records('Custom-WebhookEvents_CL'), (r) => r.length === 1);
+    const hits = await waitFor(
+      'new_hits record',
+      () => records('Custom-new_hits_CL'),
+      (r) => r.length === 1,
+    );
+    const webhook = await waitFor(
+      'generic record',
+      () => records('Custom-WebhookEvents_CL'),
+      (r) => r.length === 1,
+    );
     console.log(`e2e: accepted → visible in the emulator in ${Date.now() - started} ms`);
-    expect(hits[0]).toMatchObject({ Source: 'wallarm', EventType: 'new_hits', ClientName: 'Acme', TimeGenerated: new Date(1795600000 * 1000).toISOString() });
+    expect(hits[0]).toMatchObject({
+      Source: 'wallarm',
+      EventType: 'new_hits',
+      ClientName: 'Acme',
+      TimeGenerated: new Date(1795600000 * 1000).toISOString(),
+    });
     expect(webhook[0]).toMatchObject({ Source: 'generic', EventType: 'deploy', RawData: { service: 'api', version: '1.2.3' } });
     const dropped = (await emulatorCall(stack.logsUrl, ca, 'GET', '/_emulator/dropped')).json as unknown[];
     expect(dropped).toEqual([]);
   });
 
   it('runs a timer function now through the admin route', async () => {
-    const res = await fetch(`${stack.hostUrl}/admin/functions/hourlyMaintenance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":""}' });
+    const res = await fetch(`${stack.hostUrl}/admin/functions/hourlyMaintenance`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"input":""}',
+    });
     expect(res.status).toBe(202);
     const unknown = await fetch(`${stack.hostUrl}/admin/functions/nope`, { method: 'POST', body: '{"input":""}' });
     expect(unknown.status).toBe(404);
+  });
+
+  it('polls a new Sentinel incident, forwards it to the sink as a signed CloudEvent, and tags and comments it', async () => {
+    const now = new Date().toISOString();
+    const seed = [
+      {
+        name: '7f9e4c1a-0000-4000-8000-000000000001',
+        properties: { title: 'Brute force on admin portal', severity: 'High', status: 'New', createdTimeUtc: now },
+      },
+      {
+        name: '7f9e4c1a-0000-4000-8000-000000000002',
+        properties: {
+          title: 'Old one',
+          severity: 'High',
+          status: 'New',
+          createdTimeUtc: new Date(Date.now() - 30 * 3600_000).toISOString(),
+        },
+      },
+    ];
+    expect((await emulatorCall(stack.sentinelUrl, ca, 'POST', '/_emulator/incidents', seed)).status).toBeLessThan(300);
+    const run = await fetch(`${stack.hostUrl}/admin/functions/pollIncidents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"input":""}',
+    });
+    expect(run.status).toBe(202);
+    type Received = {
+      path: string;
+      headers: Record<string, string>;
+      json?: { type?: string; subject?: string; data?: { title?: string } };
+    };
+    const received = await waitFor(
+      'the incident at the sink',
+      async () => (await emulatorCall(stack.sinkUrl, ca, 'GET', '/_emulator/received')).json as Received[],
+      (r) => r.length >= 1,
+    );
+    expect(received).toHaveLength(1);
+    expect(received[0]?.headers['content-type']).toMatch(/^application\/cloudevents\+json/);
+    expect(received[0]?.headers['webhook-signature']).toMatch(/^v1,/);
+    expect(received[0]?.json).toMatchObject({
+      type: 'sentinelbridge.incident.created',
+      subject: seed[0]?.name,
+      data: { title: 'Brute force on admin portal' },
+    });
+    type Incident = { properties: { labels: { labelName: string }[] }; comments: { properties: { message: string } }[] };
+    const incident = await waitFor(
+      'the tag and comment in Sentinel',
+      async () => (await emulatorCall(stack.sentinelUrl, ca, 'GET', `/_emulator/incidents/${seed[0]?.name}`)).json as Incident,
+      (i) => i.comments?.length === 1,
+    );
+    expect(incident.properties.labels.map((l) => l.labelName)).toContain('SentinelBridge');
+    expect(incident.comments[0]?.properties.message).toContain('local-sink');
   });
 });

@@ -467,11 +467,11 @@ describe('Logs Ingestion emulator: state', () => {
 describe('startEmulators', () => {
   it('starts every emulator, writes the CA to the data folder and keeps state under <dataDir>/emulators', async () => {
     const dataDir = join(root, 'local');
-    const all = await startEmulators({ dataDir, ports: { LOGS_INGESTION_EMULATOR_PORT: 0, SINK_PORT: 0 } });
+    const all = await startEmulators({ dataDir, ports: { LOGS_INGESTION_EMULATOR_PORT: 0, SENTINEL_EMULATOR_PORT: 0, SINK_PORT: 0 } });
     try {
       expect(all.caFile).toBe(join(dataDir, 'emulator-ca.pem'));
       expect(existsSync(all.caFile)).toBe(true);
-      expect(Object.keys(all.urls).sort()).toEqual(['destination sink', 'logs ingestion']);
+      expect(Object.keys(all.urls).sort()).toEqual(['destination sink', 'logs ingestion', 'sentinel']);
       const url = all.urls['logs ingestion'] ?? '';
       expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(all.urls['destination sink']).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -35,12 +35,19 @@ export async function startLocalStackProcess(env: Record<string, string> = {}): 
   const caFile = join(dataDir, 'emulator-ca.pem');
   const sample = (JSON.parse(readFileSync('local.settings.sample.json', 'utf8')) as { Values: Record<string, string> }).Values;
   const rules = (JSON.parse(sample.LOGS_INGESTION_RULES ?? '[]') as { endpoint: string }[]).map((r) => ({ ...r, endpoint: logsUrl }));
-  const destinations = (JSON.parse(sample.DESTINATIONS ?? '[]') as { url: string }[]).map((d) => ({ ...d, url: d.url.replace('http://127.0.0.1:7445', sinkUrl) }));
+  const destinations = (JSON.parse(sample.DESTINATIONS ?? '[]') as { url: string }[]).map((d) => ({
+    ...d,
+    url: d.url.replace('http://127.0.0.1:7445', sinkUrl),
+  }));
   const childEnv: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     LOCAL_DATA_DIR: dataDir,
-    AzureWebJobsStorage: connectionStringFor({ blob: ports.AZURITE_BLOB_PORT, queue: ports.AZURITE_QUEUE_PORT, table: ports.AZURITE_TABLE_PORT }),
+    AzureWebJobsStorage: connectionStringFor({
+      blob: ports.AZURITE_BLOB_PORT,
+      queue: ports.AZURITE_QUEUE_PORT,
+      table: ports.AZURITE_TABLE_PORT,
+    }),
     EMULATOR_CA_FILE: caFile,
     LOGS_INGESTION_RULES: JSON.stringify(rules),
     ARM_ENDPOINT: sentinelUrl,
@@ -48,7 +55,10 @@ export async function startLocalStackProcess(env: Record<string, string> = {}): 
     LOG_LEVEL: 'warn',
     ...env,
   };
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'tools/dev/start.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'tools/dev/start.ts'], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();

@@ -30,6 +30,7 @@ export async function startLocalStack(dev: DevSettings): Promise<LocalStack> {
       dataDir: dev.LOCAL_DATA_DIR,
       ports: dev,
       catalogOptions: { wallarmTable: cfg.WALLARM_TABLE },
+      workspaces: cfg.SENTINEL_WORKSPACES,
     });
     stops.push(emulators.stop);
 

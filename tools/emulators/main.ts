@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { CatalogOptions } from '../../shared/catalog/index.js';
 import { devSettings } from '../dev/settings.js';
 import { type DataCollectionRule, startLogsIngestionEmulator } from './logsIngestion.js';
+import { type EmulatorWorkspace, startSentinelEmulator } from './sentinel.js';
 import type { RunningEmulator } from './server.js';
 import { startSink } from './sink.js';
 import { type EmulatorTls, emulatorTls } from './tls.js';
@@ -17,6 +18,8 @@ export interface EmulatorContext {
   tls: EmulatorTls;
   catalogOptions?: CatalogOptions;
   rules?: DataCollectionRule[];
+  /** Sentinel: the workspaces that exist (the app's SENTINEL_WORKSPACES). */
+  workspaces?: EmulatorWorkspace[];
 }
 
 interface EmulatorSpec {
@@ -31,6 +34,7 @@ interface EmulatorSpec {
 // biome-ignore format: one emulator per line
 export const EMULATORS = {
   logsIngestion: { label: 'logs ingestion', portEnv: 'LOGS_INGESTION_EMULATOR_PORT', defaultPort: 7443, start: (ctx, port) => startLogsIngestionEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls, ...(ctx.catalogOptions ? { catalogOptions: ctx.catalogOptions } : {}), ...(ctx.rules ? { rules: ctx.rules } : {}) }) },
+  sentinel: { label: 'sentinel', portEnv: 'SENTINEL_EMULATOR_PORT', defaultPort: 7444, start: (ctx, port) => startSentinelEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls, ...(ctx.workspaces ? { workspaces: ctx.workspaces } : {}) }) },
   sink: { label: 'destination sink', portEnv: 'SINK_PORT', defaultPort: 7445, start: (_ctx, port) => startSink({ port }) },
 } as const satisfies Record<string, EmulatorSpec>;
 
@@ -48,6 +52,8 @@ export interface StartEmulatorsOptions {
   catalogOptions?: CatalogOptions;
   /** Logs Ingestion: the DCRs that exist (default: any rule id, every catalog stream). */
   rules?: DataCollectionRule[];
+  /** Sentinel: the workspaces that exist; the first owns incidents seeded without an ARM id. */
+  workspaces?: EmulatorWorkspace[];
 }
 
 export interface RunningEmulators {
@@ -71,6 +77,7 @@ export async function startEmulators(options: StartEmulatorsOptions): Promise<Ru
     tls,
     ...(options.catalogOptions ? { catalogOptions: options.catalogOptions } : {}),
     ...(options.rules ? { rules: options.rules } : {}),
+    ...(options.workspaces ? { workspaces: options.workspaces } : {}),
   };
   const names = options.only ?? (Object.keys(EMULATORS) as EmulatorName[]);
   const emulators: Partial<Record<EmulatorName, RunningEmulator>> = {};

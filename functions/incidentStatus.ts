@@ -1,0 +1,12 @@
+import { handleIncidentStatus } from '../shared/incidents/handlers.js';
+import type { HttpFunction } from './types.js';
+
+/** Status sync from a destination: acknowledge or close the Sentinel incident (function key + x-bridge-secret). */
+export const incidentStatus: HttpFunction = {
+  kind: 'http',
+  name: 'incidentStatus',
+  route: 'incidents/{destination}/status',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: (request) => handleIncidentStatus(request),
+};

@@ -1,0 +1,97 @@
+// Optional enrichment for destinations with `enrich: true`: the incident's alerts and entities, reduced to the
+// fields a responder reads and capped in count, field length and total size, so no destination limit is reached
+// because of it (each format still truncates to its own limits).
+
+import type { SentinelWorkspace } from '../config.js';
+import type { AlertSummary, EntitySummary, IncidentEnrichment } from '../destinations/incident.js';
+import { truncateText } from '../destinations/incident.js';
+import type { SentinelClient } from './sentinelClient.js';
+
+export const ENRICHMENT_LIMITS = {
+  alerts: 20,
+  entities: 50,
+  /** Longest text field kept. */
+  text: 1000,
+  /** Identifying fields kept per entity besides kind and friendlyName. */
+  entityFields: 8,
+  /** JSON size of the whole enrichment. */
+  bytes: 16_000,
+} as const;
+
+export type EnrichmentLimits = { [K in keyof typeof ENRICHMENT_LIMITS]: number };
+
+type Raw = Record<string, unknown>;
+
+const str = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v ? truncateText(v, max) : undefined);
+
+function props(raw: Raw): Raw {
+  const p = raw.properties;
+  return p && typeof p === 'object' ? (p as Raw) : raw;
+}
+
+/** A SecurityAlert (ARM: {name, kind, properties:{alertDisplayName, severity, status, productName, timeGenerated, …}}). */
+export function summarizeAlert(raw: Raw, limits: EnrichmentLimits = ENRICHMENT_LIMITS): AlertSummary {
+  const p = props(raw);
+  const out: AlertSummary = {
+    name: String(raw.name ?? p.systemAlertId ?? ''),
+    title: str(p.alertDisplayName, limits.text) ?? str(p.friendlyName, limits.text) ?? '(untitled alert)',
+  };
+  const fields: [keyof AlertSummary & string, unknown][] = [
+    ['severity', p.severity],
+    ['status', p.status],
+    ['productName', p.productName],
+    ['timeGenerated', p.timeGenerated],
+    ['description', p.description],
+  ];
+  for (const [k, v] of fields) {
+    const s = str(v, limits.text);
+    if (s) out[k] = s;
+  }
+  if (Array.isArray(p.tactics) && p.tactics.length) out.tactics = p.tactics.filter((t) => typeof t === 'string').slice(0, 20);
+  return out;
+}
+
+const ENTITY_SKIP = new Set(['friendlyName', 'additionalData', 'entityType', 'kind']);
+
+/** An entity (ARM: {name, kind:'Account'|'Host'|'Ip'|…, properties:{friendlyName, …}}): its scalar identifying fields. */
+export function summarizeEntity(raw: Raw, limits: EnrichmentLimits = ENRICHMENT_LIMITS): EntitySummary {
+  const p = props(raw);
+  const out: EntitySummary = {
+    kind: String(raw.kind ?? p.kind ?? 'Unknown'),
+    friendlyName: str(p.friendlyName, limits.text) ?? String(raw.name ?? ''),
+  };
+  let kept = 0;
+  for (const [k, v] of Object.entries(p)) {
+    if (kept >= limits.entityFields || ENTITY_SKIP.has(k)) continue;
+    if (typeof v === 'string' && v) out[k] = truncateText(v, limits.text);
+    else if (typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+    else continue;
+    kept++;
+  }
+  return out;
+}
+
+/** Caps counts, then drops entities and alerts from the end until the JSON fits the byte limit. */
+export function capEnrichment(e: IncidentEnrichment, limits: EnrichmentLimits = ENRICHMENT_LIMITS): IncidentEnrichment {
+  const alerts = (e.alerts ?? []).slice(0, limits.alerts);
+  const entities = (e.entities ?? []).slice(0, limits.entities);
+  const size = () => Buffer.byteLength(JSON.stringify({ alerts, entities }));
+  while (size() > limits.bytes && (entities.length || alerts.length)) {
+    if (entities.length >= alerts.length) entities.pop();
+    else alerts.pop();
+  }
+  return { alerts, entities };
+}
+
+export async function enrichIncident(
+  client: SentinelClient,
+  ws: SentinelWorkspace,
+  name: string,
+  limits: EnrichmentLimits = ENRICHMENT_LIMITS,
+): Promise<IncidentEnrichment> {
+  const [alerts, entities] = await Promise.all([client.listAlerts(ws, name), client.listEntities(ws, name)]);
+  return capEnrichment(
+    { alerts: alerts.map((a) => summarizeAlert(a, limits)), entities: entities.map((x) => summarizeEntity(x, limits)) },
+    limits,
+  );
+}

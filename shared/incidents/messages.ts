@@ -1,0 +1,83 @@
+// The `incidents` queue message: one per incident event and destination. It names the incident rather than carrying
+// it — the forwarder re-reads the incident (fresh status, classification and the etag it needs for tagging) — so it
+// stays far below the 64 KiB limit. The text is the JSON itself: host.json sets messageEncoding "none".
+import { createHash } from 'node:crypto';
+import type { QueueClient } from '@azure/storage-queue';
+import { z } from 'zod';
+import type { SentinelWorkspace } from '../config.js';
+import { workspaceArmId } from './workspaces.js';
+
+export const INCIDENT_EVENTS = ['created', 'closed'] as const;
+export type IncidentEvent = (typeof INCIDENT_EVENTS)[number];
+
+export const incidentMessageSchema = z.object({
+  v: z.literal(1),
+  workspace: z.object({ subscriptionId: z.string().min(1), resourceGroup: z.string().min(1), workspaceName: z.string().min(1) }),
+  incident: z.string().min(1),
+  event: z.enum(INCIDENT_EVENTS),
+  destination: z.string().min(1),
+  /** Stable for one delivery, across retries and duplicate enqueues: the webhook-id / idempotency key. */
+  deliveryId: z.string().min(1),
+  /** Retries so far (0 on the first attempt). */
+  attempt: z.number().int().min(0),
+  enqueuedAt: z.string(),
+});
+
+export type IncidentMessage = z.infer<typeof incidentMessageSchema>;
+
+/** The delivery id of an incident event at a destination: the same inputs always give the same id. */
+export function deliveryIdOf(ws: SentinelWorkspace, incident: string, event: IncidentEvent, destination: string): string {
+  const h = createHash('sha256')
+    .update(`${workspaceArmId(ws).toLowerCase()}|${incident.toLowerCase()}|${event}|${destination}`)
+    .digest('hex');
+  return `inc_${h.slice(0, 32)}`;
+}
+
+export function newMessage(ws: SentinelWorkspace, incident: string, event: IncidentEvent, destination: string, now: Date): IncidentMessage {
+  return {
+    v: 1,
+    workspace: { subscriptionId: ws.subscriptionId, resourceGroup: ws.resourceGroup, workspaceName: ws.workspaceName },
+    incident,
+    event,
+    destination,
+    deliveryId: deliveryIdOf(ws, incident, event, destination),
+    attempt: 0,
+    enqueuedAt: now.toISOString(),
+  };
+}
+
+export function encodeMessage(m: IncidentMessage): string {
+  return JSON.stringify(m);
+}
+
+/**
+ * The message as a queue trigger hands it over: the parsed JSON object (the Functions host and the local host parse
+ * JSON text), or the text itself — JSON, or base64 JSON should the encoding ever be base64. Returns an error otherwise.
+ */
+export function decodeMessage(raw: unknown): IncidentMessage | { error: string } {
+  let value = raw;
+  if (Buffer.isBuffer(value)) value = value.toString('utf8');
+  if (typeof value === 'string') {
+    const text = value.trim();
+    const json = text.startsWith('{') ? text : Buffer.from(text, 'base64').toString('utf8');
+    try {
+      value = JSON.parse(json);
+    } catch {
+      return { error: 'message is neither JSON nor base64 JSON' };
+    }
+  }
+  const parsed = incidentMessageSchema.safeParse(value);
+  if (!parsed.success)
+    return {
+      error: `invalid incident message: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    };
+  return parsed.data;
+}
+
+/** Puts a message on the queue, visible after `delayMs` (rounded up to whole seconds); it never expires. */
+export async function enqueueMessage(queue: QueueClient, m: IncidentMessage, delayMs = 0): Promise<void> {
+  await queue.sendMessage(encodeMessage(m), {
+    messageTimeToLive: -1,
+    ...(delayMs > 0 ? { visibilityTimeout: Math.ceil(delayMs / 1000) } : {}),
+  });
+}

@@ -1,0 +1,243 @@
+// The Sentinel incidents REST API (Microsoft.SecurityInsights, api-version 2025-09-01) through
+// @azure-rest/core-client with the app's credential. We use the REST client rather than @azure/arm-securityinsight
+// 1.0.0-beta.6 because that SDK's models are from 2022-09-01-preview and silently drop fields they do not know in
+// both directions — a PUT of an incident must send back every writable field it read, or the update clears them.
+//
+// Contract (azure-rest-api-specs, specification/securityinsights/.../stable/2025-09-01/Incidents.json):
+//   GET  …/incidents?$filter&$orderby&$top(≤1000)&$skipToken → {value[], nextLink?}
+//   GET  …/incidents/{id}                                    → Incident (with etag)
+//   PUT  …/incidents/{id}  body {etag, properties:{title, severity, status (required), …}} → 200/201
+//   PUT  …/incidents/{id}/comments/{commentId} body {properties:{message}}                → 200/201
+//   POST …/incidents/{id}/alerts   → {value: SecurityAlert[]};  POST …/incidents/{id}/entities → {entities[], metaData[]}
+// Read-only incident fields (ignored or rejected on PUT): createdTimeUtc, lastModifiedTimeUtc, incidentNumber,
+// incidentUrl, additionalData, relatedAnalyticRuleIds, providerName, providerIncidentId, labels[].labelType.
+// A stale etag is refused: the real service answers 409 Conflict ("Newer version of resource … exists"), the
+// emulator 412; both mean "re-read and try again" (isConflict).
+import { type Client, getClient } from '@azure-rest/core-client';
+import { azureCredential, tlsClientOptions } from '../azure/credential.js';
+import type { Config, SentinelWorkspace } from '../config.js';
+import { parseRetryAfter } from '../delivery/retrySchedule.js';
+import { workspaceArmId } from './workspaces.js';
+
+export const SENTINEL_API_VERSION = '2025-09-01';
+
+export interface IncidentLabel {
+  labelName: string;
+  labelType?: string;
+}
+
+export interface IncidentOwner {
+  objectId?: string;
+  email?: string;
+  assignedTo?: string;
+  userPrincipalName?: string;
+  ownerType?: string;
+}
+
+export interface ArmIncidentProperties {
+  title: string;
+  severity: string;
+  status: string;
+  description?: string;
+  classification?: string;
+  classificationReason?: string;
+  classificationComment?: string;
+  owner?: IncidentOwner;
+  labels?: IncidentLabel[];
+  createdTimeUtc?: string;
+  lastModifiedTimeUtc?: string;
+  incidentNumber?: number;
+  [field: string]: unknown;
+}
+
+export interface ArmIncident {
+  id?: string;
+  name: string;
+  type?: string;
+  etag?: string;
+  properties: ArmIncidentProperties;
+}
+
+export interface ArmComment {
+  id?: string;
+  name: string;
+  etag?: string;
+  properties: { message: string; createdTimeUtc?: string; author?: unknown };
+}
+
+export interface IncidentPage {
+  value: ArmIncident[];
+  nextLink?: string;
+}
+
+export interface ListQuery {
+  filter?: string;
+  orderby?: string;
+  top?: number;
+}
+
+export class SentinelApiError extends Error {
+  override name = 'SentinelApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A stale etag: 409 from Sentinel, 412 from a strict ETag server (the emulator). Re-read and retry. */
+export function isConflict(e: unknown): boolean {
+  return e instanceof SentinelApiError && (e.status === 409 || e.status === 412);
+}
+
+export interface SentinelClient {
+  /** Every page of the list, following nextLink. */
+  listIncidentPages(ws: SentinelWorkspace, query: ListQuery): AsyncIterable<IncidentPage>;
+  /** The incident, or undefined when it does not exist. */
+  getIncident(ws: SentinelWorkspace, name: string): Promise<ArmIncident | undefined>;
+  /** Writes the incident; `etag` makes the write conditional. Throws SentinelApiError (isConflict on a stale etag). */
+  putIncident(ws: SentinelWorkspace, name: string, incident: { etag?: string; properties: ArmIncidentProperties }): Promise<ArmIncident>;
+  /** Creates or replaces a comment: the same commentId never makes a second comment. */
+  putComment(ws: SentinelWorkspace, name: string, commentId: string, message: string): Promise<ArmComment>;
+  listComments(ws: SentinelWorkspace, name: string): Promise<ArmComment[]>;
+  listAlerts(ws: SentinelWorkspace, name: string): Promise<Record<string, unknown>[]>;
+  listEntities(ws: SentinelWorkspace, name: string): Promise<Record<string, unknown>[]>;
+}
+
+const READ_ONLY = new Set([
+  'createdTimeUtc',
+  'lastModifiedTimeUtc',
+  'incidentNumber',
+  'incidentUrl',
+  'additionalData',
+  'relatedAnalyticRuleIds',
+  'providerName',
+  'providerIncidentId',
+]);
+
+/**
+ * The properties to PUT back: everything read except the read-only fields, labels reduced to `{labelName}` (labelType
+ * is read-only; existing labels must be sent again or the update removes them). Fields newer than this code are kept.
+ */
+export function writableProperties(p: ArmIncidentProperties): ArmIncidentProperties {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) if (!READ_ONLY.has(k) && v !== undefined && v !== null) out[k] = v;
+  if (Array.isArray(p.labels)) out.labels = p.labels.map((l) => ({ labelName: l.labelName }));
+  return out as ArmIncidentProperties;
+}
+
+export interface SentinelClientOptions {
+  /** Retries of the pipeline for 408/429/5xx and network errors (default 3). */
+  maxRetries?: number;
+  retryDelayInMs?: number;
+}
+
+/** The ARM scope for an endpoint: the cloud's own (sovereign clouds); management.azure.com for the local emulator. */
+export function armScope(endpoint: string): string {
+  const u = new URL(endpoint);
+  return /^(127\.0\.0\.1|localhost|\[::1\])$/.test(u.hostname) ? 'https://management.azure.com/.default' : `${u.origin}/.default`;
+}
+
+const cache = new WeakMap<Config, SentinelClient>();
+
+/** The process's Sentinel client for this configuration. */
+export function sentinelClient(config: Config, options?: SentinelClientOptions): SentinelClient {
+  if (options) return createSentinelClient(config, options);
+  let c = cache.get(config);
+  if (!c) {
+    c = createSentinelClient(config);
+    cache.set(config, c);
+  }
+  return c;
+}
+
+export function createSentinelClient(config: Config, options: SentinelClientOptions = {}): SentinelClient {
+  const endpoint = config.ARM_ENDPOINT.replace(/\/+$/, '');
+  const origin = new URL(endpoint).origin;
+  const client: Client = getClient(endpoint, azureCredential(config), {
+    credentials: { scopes: [armScope(endpoint)] },
+    apiVersion: SENTINEL_API_VERSION,
+    retryOptions: { maxRetries: options.maxRetries ?? 3, retryDelayInMs: options.retryDelayInMs ?? 500, maxRetryDelayInMs: 8000 },
+    userAgentOptions: { userAgentPrefix: 'sentinel-bridge' },
+    ...tlsClientOptions(config),
+  });
+  const base = (ws: SentinelWorkspace) => `${workspaceArmId(ws)}/providers/Microsoft.SecurityInsights/incidents`;
+  const seg = encodeURIComponent;
+
+  async function call(
+    method: 'get' | 'put' | 'post',
+    path: string,
+    opts: { body?: unknown; query?: Record<string, string | number> } = {},
+  ) {
+    const resource = client.pathUnchecked(path);
+    const request = {
+      ...(opts.body !== undefined ? { body: opts.body, contentType: 'application/json' } : {}),
+      ...(opts.query ? { queryParameters: opts.query } : {}),
+    };
+    const res = await resource[method](request);
+    const status = Number(res.status);
+    if (status >= 200 && status < 300) return { status, body: res.body as unknown };
+    if (status === 404 && method === 'get') return { status, body: undefined };
+    const err = (res.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new SentinelApiError(
+      `Sentinel ${method.toUpperCase()} ${path.replace(/^\/subscriptions\/[^/]+/, '/subscriptions/…')} failed: ${status} ${err?.code ?? ''} ${err?.message ?? ''}`.trim(),
+      status,
+      err?.code,
+      parseRetryAfter(res.headers['retry-after']),
+    );
+  }
+
+  return {
+    async *listIncidentPages(ws, query) {
+      const q: Record<string, string | number> = {};
+      if (query.filter) q.$filter = query.filter;
+      if (query.orderby) q.$orderby = query.orderby;
+      if (query.top) q.$top = query.top;
+      let next: string | undefined = base(ws);
+      let first = true;
+      while (next) {
+        const { body } = await call('get', next, first ? { query: q } : {});
+        const page = body as IncidentPage | undefined;
+        first = false;
+        yield { value: page?.value ?? [], ...(page?.nextLink ? { nextLink: page.nextLink } : {}) };
+        next = page?.nextLink;
+        // The bearer token goes only to the configured endpoint, never to a host a response names.
+        if (next && new URL(next).origin !== origin)
+          throw new SentinelApiError(`nextLink points outside ${origin}; refusing to follow it`, 502);
+      }
+    },
+    async getIncident(ws, name) {
+      const { status, body } = await call('get', `${base(ws)}/${seg(name)}`);
+      return status === 404 ? undefined : (body as ArmIncident);
+    },
+    async putIncident(ws, name, incident) {
+      const body = { ...(incident.etag ? { etag: incident.etag } : {}), properties: writableProperties(incident.properties) };
+      return (await call('put', `${base(ws)}/${seg(name)}`, { body })).body as ArmIncident;
+    },
+    async putComment(ws, name, commentId, message) {
+      return (await call('put', `${base(ws)}/${seg(name)}/comments/${seg(commentId)}`, { body: { properties: { message } } }))
+        .body as ArmComment;
+    },
+    async listComments(ws, name) {
+      const out: ArmComment[] = [];
+      let next: string | undefined = `${base(ws)}/${seg(name)}/comments`;
+      while (next) {
+        const page = (await call('get', next)).body as { value?: ArmComment[]; nextLink?: string } | undefined;
+        out.push(...(page?.value ?? []));
+        next = page?.nextLink && new URL(page.nextLink).origin === origin ? page.nextLink : undefined;
+      }
+      return out;
+    },
+    async listAlerts(ws, name) {
+      const body = (await call('post', `${base(ws)}/${seg(name)}/alerts`, { body: {} })).body as { value?: Record<string, unknown>[] };
+      return body?.value ?? [];
+    },
+    async listEntities(ws, name) {
+      const body = (await call('post', `${base(ws)}/${seg(name)}/entities`, { body: {} })).body as { entities?: Record<string, unknown>[] };
+      return body?.entities ?? [];
+    },
+  };
+}

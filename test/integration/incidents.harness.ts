@@ -1,0 +1,200 @@
+// The incident stack for integration tests: Azurite, the Sentinel ARM emulator (two workspaces, small pages) and
+// the destination sink, with the app's settings in process.env so the function handlers run as in the host.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvocationContext, type Timer } from '@azure/functions';
+import { afterAll, beforeAll } from 'vitest';
+import { forwardIncident } from '../../functions/forwardIncident.js';
+import { pollIncidents } from '../../functions/pollIncidents.js';
+import { type Config, config, resetConfig } from '../../shared/config.js';
+import { storage } from '../../shared/storage/clients.js';
+import { type RunningAzurite, startAzurite } from '../../tools/dev/azurite.js';
+import { startSentinelEmulator } from '../../tools/emulators/sentinel.js';
+import type { ReceivedRequest, RunningEmulator } from '../../tools/emulators/server.js';
+import { startSink } from '../../tools/emulators/sink.js';
+import { type EmulatorTls, emulatorTls } from '../../tools/emulators/tls.js';
+
+export const WS_A = { subscriptionId: '00000000-0000-4000-8000-00000000000a', resourceGroup: 'rg-sec', workspaceName: 'sentinel-a' };
+export const WS_B = { subscriptionId: '00000000-0000-4000-8000-00000000000b', resourceGroup: 'rg-other', workspaceName: 'sentinel-b' };
+export const TAG = 'SentinelBridge';
+export const STATUS_SECRET = 'status-sync-secret-0123456789';
+export const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+export const PD_KEY = 'R0123456789abcdef0123456789abcde';
+
+export const wsId = (ws: typeof WS_A) =>
+  `/subscriptions/${ws.subscriptionId}/resourceGroups/${ws.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${ws.workspaceName}`;
+export const incidentId = (ws: typeof WS_A, name: string) => `${wsId(ws)}/providers/Microsoft.SecurityInsights/Incidents/${name}`;
+
+export interface Stack {
+  azurite: RunningAzurite;
+  sentinel: RunningEmulator;
+  sink: RunningEmulator;
+  tls: EmulatorTls;
+  env: Record<string, string>;
+}
+
+export function destinations(sinkUrl: string) {
+  return [
+    { name: 'ops-signl4', type: 'signl4', url: `${sinkUrl}/signl4/teamsecret` },
+    { name: 'ops-pagerduty', type: 'pagerduty', url: `${sinkUrl}/pagerduty`, routingKey: PD_KEY },
+    { name: 'ops-teams', type: 'teams', url: `${sinkUrl}/teams` },
+    { name: 'ops-slack', type: 'slack', url: `${sinkUrl}/slack` },
+    { name: 'ops-webhook', type: 'webhook', url: `${sinkUrl}/webhook`, secret: WEBHOOK_SECRET },
+    { name: 'ops-enriched', type: 'webhook', url: `${sinkUrl}/enriched`, enrich: true },
+  ];
+}
+
+/** Starts the stack for the test file and points the app's settings at it. */
+export function useIncidentStack(): { current: Stack } {
+  const ref = {} as { current: Stack };
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'incidents-'));
+    const tls = await emulatorTls(dir);
+    const [azurite, sentinel, sink] = await Promise.all([
+      startAzurite({ location: join(dir, 'azurite') }),
+      startSentinelEmulator({ port: 0, dataDir: join(dir, 'sentinel'), tls, workspaces: [WS_A, WS_B], pageSize: 5 }),
+      startSink({ port: 0 }),
+    ]);
+    const env = {
+      AzureWebJobsStorage: azurite.connectionString,
+      SENTINEL_WORKSPACES: JSON.stringify([WS_A, WS_B]),
+      ARM_ENDPOINT: sentinel.url,
+      BRIDGE_CREDENTIAL: 'emulator',
+      EMULATOR_CA_FILE: tls.caFile,
+      DESTINATIONS: JSON.stringify(destinations(sink.url)),
+      INCIDENT_TAG: TAG,
+      STATUS_SYNC_SECRET: STATUS_SECRET,
+      LOG_LEVEL: 'silent',
+    };
+    Object.assign(process.env, env);
+    resetConfig();
+    await storage(config()).ensure();
+    ref.current = { azurite, sentinel, sink, tls, env };
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all([ref.current?.sentinel.close(), ref.current?.sink.close()]);
+    await ref.current?.azurite.stop();
+  });
+  return ref;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: emulator answers are asserted field by field
+type Json = any;
+
+export function call(base: string, method: string, path: string, body?: unknown, ca?: string): Promise<{ status: number; json: Json }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, base);
+    const req = (url.protocol === 'https:' ? https : http).request(
+      url,
+      { method, ...(ca ? { ca } : {}), headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+export const sentinelCall = (s: Stack, method: string, path: string, body?: unknown) => call(s.sentinel.url, method, path, body, s.tls.ca);
+export const sinkCall = (s: Stack, method: string, path: string, body?: unknown) => call(s.sink.url, method, path, body);
+export const received = async (s: Stack) => (await sinkCall(s, 'GET', '/_emulator/received')).json as ReceivedRequest[];
+export const emulatorIncident = async (s: Stack, name: string, workspace?: string) =>
+  (await sentinelCall(s, 'GET', `/_emulator/incidents/${name}${workspace ? `?workspace=${workspace}` : ''}`)).json;
+
+/** Clean slate between tests: no incidents, nothing received, no faults, empty queue. Claims stay (names are unique). */
+export async function reset(s: Stack): Promise<void> {
+  await Promise.all([
+    sentinelCall(s, 'DELETE', '/_emulator/incidents'),
+    sentinelCall(s, 'DELETE', '/_emulator/faults'),
+    sinkCall(s, 'DELETE', '/_emulator/received'),
+    sinkCall(s, 'DELETE', '/_emulator/faults'),
+    storage(config()).queue('incidents').clearMessages(),
+  ]);
+}
+
+export const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
+export const newName = () => randomUUID();
+
+export interface Seed {
+  name: string;
+  ws?: typeof WS_A;
+  title?: string;
+  severity: string;
+  status: string;
+  createdTimeUtc?: string;
+  labels?: { labelName: string; labelType?: string }[];
+  alerts?: unknown[];
+  entities?: unknown[];
+}
+
+export async function seed(s: Stack, incidents: Seed[]): Promise<void> {
+  const body = incidents.map((i) => ({
+    id: incidentId(i.ws ?? WS_A, i.name),
+    properties: {
+      title: i.title ?? `Incident ${i.name.slice(0, 8)}`,
+      description: `Description of ${i.name}`,
+      severity: i.severity,
+      status: i.status,
+      createdTimeUtc: i.createdTimeUtc ?? hoursAgo(1),
+      ...(i.labels ? { labels: i.labels } : {}),
+      ...(i.status === 'Closed' ? { classification: 'FalsePositive', classificationReason: 'InaccurateData' } : {}),
+    },
+    ...(i.alerts ? { alerts: i.alerts } : {}),
+    ...(i.entities ? { entities: i.entities } : {}),
+  }));
+  const r = await sentinelCall(s, 'POST', '/_emulator/incidents', body);
+  if (r.status !== 201) throw new Error(`seeding failed: ${JSON.stringify(r.json)}`);
+}
+
+export const context = (functionName: string) => new InvocationContext({ invocationId: randomUUID(), functionName });
+const timer = { isPastDue: false, schedule: { adjustForDST: false } } as Timer;
+
+/** Runs the timer function once, as the host would. */
+export const poll = () => pollIncidents.handler(timer, context('pollIncidents'));
+
+/**
+ * Runs the queue function on every message of `incidents` until the queue is empty, including messages re-enqueued
+ * with a visibility delay (waits for them up to `waitMs`). Each batch runs concurrently, as the host does.
+ */
+export async function drain(
+  handler: (message: unknown) => Promise<unknown> = (m) => forwardIncident.handler(m, context('forwardIncident')),
+  waitMs = 15_000,
+): Promise<number> {
+  const queue = storage(config()).queue('incidents');
+  const deadline = Date.now() + waitMs;
+  let handled = 0;
+  for (;;) {
+    const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
+    if (items.length === 0) {
+      const { approximateMessagesCount } = await queue.getProperties();
+      if (!approximateMessagesCount) return handled;
+      if (Date.now() > deadline) throw new Error(`${approximateMessagesCount} messages still waiting after ${waitMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    await Promise.all(
+      items.map(async (m) => {
+        let input: unknown = m.messageText;
+        try {
+          input = JSON.parse(m.messageText);
+        } catch {
+          // as the host: not JSON → the text
+        }
+        await handler(input);
+        await queue.deleteMessage(m.messageId, m.popReceipt);
+        handled++;
+      }),
+    );
+  }
+}
+
+export const cfg = (): Config => config();

@@ -1,0 +1,103 @@
+// The incident settings fail fast with a message naming the setting (shared/config.ts).
+import { describe, expect, it } from 'vitest';
+import { pollIncidents } from '../../functions/pollIncidents.js';
+import { ConfigError, loadConfig, resetConfig } from '../../shared/config.js';
+
+const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
+const ws = { subscriptionId: '00000000-0000-4000-8000-000000000001', resourceGroup: 'rg', workspaceName: 'ws1' };
+const load = (env: Record<string, string>) => loadConfig({ ...base, ...env });
+const failure = (env: Record<string, string>) => {
+  try {
+    load(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('incident settings', () => {
+  it('has the documented defaults', () => {
+    const c = load({});
+    expect(c.SENTINEL_WORKSPACES).toEqual([]);
+    expect(c.ARM_ENDPOINT).toBe('https://management.azure.com');
+    expect(c.INCIDENT_POLL_SCHEDULE).toBe('0 */5 * * * *');
+    expect(c.INCIDENT_LOOKBACK_HOURS).toBe(24);
+    expect(c.INCIDENT_STATUSES).toEqual(['New']);
+    expect(c.INCIDENT_SEVERITIES).toEqual(['High', 'Medium', 'Low', 'Informational']);
+    expect(c.INCIDENT_CLOSE_CLASSIFICATION).toBe('Undetermined');
+    expect(c.STATUS_SYNC_SECRET).toBeUndefined();
+  });
+
+  it('reads several workspaces and comma lists', () => {
+    const c = load({
+      SENTINEL_WORKSPACES: JSON.stringify([ws, { ...ws, workspaceName: 'ws2' }]),
+      INCIDENT_STATUSES: 'New, Active',
+      INCIDENT_SEVERITIES: 'High,Medium',
+      INCIDENT_LOOKBACK_HOURS: '48',
+    });
+    expect(c.SENTINEL_WORKSPACES.map((w) => w.workspaceName)).toEqual(['ws1', 'ws2']);
+    expect(c.INCIDENT_STATUSES).toEqual(['New', 'Active']);
+    expect(c.INCIDENT_SEVERITIES).toEqual(['High', 'Medium']);
+    expect(c.INCIDENT_LOOKBACK_HOURS).toBe(48);
+  });
+
+  it.each([
+    [{ SENTINEL_WORKSPACES: '[{"subscriptionId":' }, /SENTINEL_WORKSPACES: not valid JSON/],
+    [
+      { SENTINEL_WORKSPACES: JSON.stringify([{ ...ws, subscriptionId: 'not-a-guid' }]) },
+      /SENTINEL_WORKSPACES at 0\.subscriptionId: subscriptionId must be a GUID/,
+    ],
+    [
+      { SENTINEL_WORKSPACES: JSON.stringify([{ subscriptionId: ws.subscriptionId, resourceGroup: 'rg' }]) },
+      /SENTINEL_WORKSPACES at 0\.workspaceName/,
+    ],
+    [{ SENTINEL_WORKSPACES: JSON.stringify(ws) }, /SENTINEL_WORKSPACES/],
+    [{ INCIDENT_STATUSES: 'New,Open' }, /INCIDENT_STATUSES/],
+    [{ INCIDENT_SEVERITIES: 'Critical' }, /INCIDENT_SEVERITIES/],
+    [{ INCIDENT_LOOKBACK_HOURS: '0' }, /INCIDENT_LOOKBACK_HOURS/],
+    [{ ARM_ENDPOINT: 'not a url' }, /ARM_ENDPOINT/],
+    [{ INCIDENT_CLOSE_CLASSIFICATION: 'Benign' }, /INCIDENT_CLOSE_CLASSIFICATION/],
+    [{ STATUS_SYNC_SECRET: 'short' }, /STATUS_SYNC_SECRET: use at least 16 characters/],
+  ])('%j fails naming the setting', (env, message) => {
+    expect(failure(env)).toMatch(message);
+  });
+
+  it('refuses a non-https destination with a clear message', () => {
+    const message = failure({
+      DESTINATIONS: JSON.stringify([{ name: 'ops', type: 'signl4', url: 'http://connect.signl4.com/webhook/x' }]),
+    });
+    expect(message).toMatch(/DESTINATIONS at 0\.url: must be https \(http is allowed only on loopback\)/);
+  });
+
+  it('allows http on loopback (the local sink) and PagerDuty needs a routing key', () => {
+    expect(
+      load({ DESTINATIONS: JSON.stringify([{ name: 'sink', type: 'webhook', url: 'http://127.0.0.1:7445/hook' }]) }).DESTINATIONS,
+    ).toHaveLength(1);
+    expect(
+      failure({ DESTINATIONS: JSON.stringify([{ name: 'pd', type: 'pagerduty', url: 'https://events.pagerduty.com/v2/enqueue' }]) }),
+    ).toMatch(/DESTINATIONS at 0\.routingKey/);
+  });
+});
+
+describe('bad incident settings stop the functions with the message', () => {
+  it('the poll timer and the status route fail fast naming the setting', async () => {
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, base, { SENTINEL_WORKSPACES: '[{"subscriptionId":"x","resourceGroup":"rg","workspaceName":"w"}]' });
+      resetConfig();
+      await expect(pollIncidents.handler({} as never, {} as never)).rejects.toThrow(
+        /Invalid settings: SENTINEL_WORKSPACES at 0\.subscriptionId: subscriptionId must be a GUID/,
+      );
+      Object.assign(process.env, {
+        SENTINEL_WORKSPACES: JSON.stringify([ws]),
+        DESTINATIONS: JSON.stringify([{ name: 'x', type: 'slack', url: 'http://hooks.slack.com/services/x' }]),
+      });
+      resetConfig();
+      await expect(pollIncidents.handler({} as never, {} as never)).rejects.toThrow(/DESTINATIONS at 0\.url: must be https/);
+    } finally {
+      process.env = saved;
+      resetConfig();
+    }
+  });
+});
