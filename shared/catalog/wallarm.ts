@@ -168,7 +168,7 @@ const HIT: readonly Column[] = [
   col('CreateTime', 'datetime', 'When Wallarm recorded the hit.', hit('create_time')),
   col('ResponseStatus', 'int', 'HTTP status of the response.', hit('response_status')),
   col('ResponseLen', 'long', 'Response length in bytes.', hit('response_len')),
-  col('ResponseTime', 'long', 'Response time in ms.', hit('response_time')),
+  col('ResponseTime', 'real', 'Response time in ms.', hit('response_time')),
   col('Probability', 'real', 'Attack probability.', hit('probability')),
   col('HeurDistance', 'real', 'Heuristic distance.', hit('heur_distance')),
   col('Anomaly', 'real', 'Anomaly score (anomality in older notifications).', hit('anomaly', 'anomality')),
