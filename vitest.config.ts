@@ -9,5 +9,7 @@ export default defineConfig({
     // Two cores: integration files each start their own Azurite and emulators.
     maxWorkers: 2,
     reporters: ['default'],
+    // Product logs (pino) are quiet in tests unless something is wrong.
+    env: { LOG_LEVEL: 'error' },
   },
 });

@@ -1,6 +1,10 @@
 // Entry point for the Azure Functions host: registers every definition with @azure/functions.
 import { app } from '@azure/functions';
+import { config } from '../shared/config.js';
 import { functions } from './all.js';
+
+// Fail fast: a bad setting stops the app at start-up with a message naming it, not at the first request.
+config();
 
 for (const f of functions) {
   switch (f.kind) {

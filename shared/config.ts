@@ -259,6 +259,12 @@ export function resetConfig(): void {
   cached = undefined;
 }
 
+/** The log level alone, readable before (and even when) the rest of the configuration is valid. */
+export function logLevel(env: Record<string, string | undefined> = process.env): z.output<typeof SETTINGS.LOG_LEVEL.schema> {
+  const parsed = SETTINGS.LOG_LEVEL.schema.safeParse(env.LOG_LEVEL || undefined);
+  return parsed.success ? parsed.data : 'info';
+}
+
 /** Resolves a Functions binding expression like `%INCIDENT_POLL_SCHEDULE%` the way the host does. */
 export function resolveAppSetting(expression: string): string {
   return expression.replace(/%([A-Za-z0-9_]+)%/g, (_, key: string) => {

@@ -81,7 +81,7 @@ interface Run {
 }
 
 export async function forwardIncident(config: Config, raw: unknown, deps: ForwardDeps = {}): Promise<ForwardOutcome> {
-  const log = (deps.log ?? logger(config.LOG_LEVEL)).child({ component: 'forwardIncident' });
+  const log = (deps.log ?? logger()).child({ component: 'forwardIncident' });
   const st = deps.storage ?? storage(config);
   const now = deps.now ?? (() => new Date());
   const retry = deps.retry ?? retryStep;

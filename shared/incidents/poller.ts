@@ -57,7 +57,7 @@ export interface PollResult {
 }
 
 export async function pollIncidents(config: Config, deps: PollDeps = {}): Promise<PollResult> {
-  const log = (deps.log ?? logger(config.LOG_LEVEL)).child({ component: 'pollIncidents' });
+  const log = (deps.log ?? logger()).child({ component: 'pollIncidents' });
   const startedAt = (deps.now ?? (() => new Date()))();
   if (config.SENTINEL_WORKSPACES.length === 0) {
     log.info('SENTINEL_WORKSPACES is empty: incident polling is off');

@@ -159,7 +159,7 @@ async function readText(request: BridgeRequest): Promise<string> {
 export function handleIncidentStatus(request: BridgeRequest, deps: StatusSyncDeps = {}): Promise<BridgeResponse> {
   return answer(async () => {
     const config = deps.config ?? currentConfig();
-    const log = logger(config.LOG_LEVEL).child({ component: 'incidentStatus' });
+    const log = logger().child({ component: 'incidentStatus' });
     if (!config.STATUS_SYNC_SECRET) {
       throw new HttpError(
         503,

@@ -1,5 +1,6 @@
 // Structured JSON logs (pino) with secrets redacted by path; URLs of secret-bearing destinations are logged by host only.
 import pino, { type Logger } from 'pino';
+import { logLevel } from '../config.js';
 
 export const REDACT_PATHS = [
   'secret',
@@ -19,8 +20,8 @@ export const REDACT_PATHS = [
 
 let root: Logger | undefined;
 
-export function logger(level = 'info'): Logger {
-  root ??= pino({ level, base: { app: 'sentinel-bridge' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+export function logger(): Logger {
+  root ??= pino({ level: logLevel(), base: { app: 'sentinel-bridge' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
   return root;
 }
 

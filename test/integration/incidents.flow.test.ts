@@ -395,7 +395,10 @@ describe('auto-disable and replay', () => {
     const fast = { config: cb, retry: (n: number) => ({ retry: n, cycle: 1, delayMs: 100 }) };
     const outcomes: string[] = [];
     await drain(async (m) => outcomes.push((await handleIncidentMessage(m, fast)).result));
-    expect(outcomes.sort()).toEqual(['parked', 'parked', 'retry']);
+    // Handled concurrently, the first failure may be retried before the second opens the circuit, or both may see it
+    // open: either way both incidents end parked and nothing is sent twice.
+    expect(outcomes.filter((o) => o === 'parked')).toHaveLength(2);
+    expect(outcomes.every((o) => o === 'parked' || o === 'retry')).toBe(true);
     const state = await incidentDeliveryDeps(cb).circuit.state(`destination:${dest}`);
     expect(state.enabled).toBe(false);
     expect((await incidentDeliveryDeps(cb).parked.list(`destination:${dest}`)).map((p) => p.count)).toEqual([1, 1]);
