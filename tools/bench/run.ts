@@ -1,0 +1,57 @@
+// `npm run bench`: figures for the design's claims — packing, group commit, delivery cost, ingest CPU, memory at the
+// body limit — on real components (Azurite, the Logs Ingestion emulator, the real handlers and the local host's queue
+// trigger), each against the naive design it replaces. Prints figures; no thresholds, except that an absurd figure
+// (an event lost, a request refused) makes the exit code non-zero. `--only=packing,cpu` runs a subset.
+// See docs/BENCHMARKS.md for a run on the reference machine and what the figures mean.
+import os from 'node:os';
+import { benchCpu } from './cpu.js';
+import { benchDelivery } from './delivery.js';
+import { startBenchEnv } from './env.js';
+import { benchGroupCommit } from './groupCommit.js';
+import { benchMemory } from './memory.js';
+import { benchPacking } from './packing.js';
+import { problems, summary } from './report.js';
+
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const wanted = (name: string) => !only || only.includes(name);
+
+const started = performance.now();
+console.log('Sentinel Bridge benchmarks');
+console.log(
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`,
+);
+
+const env = await startBenchEnv();
+const phase = async (name: string, run: () => Promise<void>) => {
+  if (!wanted(name)) return;
+  const t = performance.now();
+  try {
+    await run();
+  } catch (e) {
+    problems.push(`${name}: ${(e as Error).stack ?? e}`);
+    console.log(`  !! ${name} failed: ${(e as Error).stack ?? e}`);
+  }
+  console.log(`   (${name}: ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+};
+try {
+  await phase('packing', () => benchPacking(env, [1_000, 10_000]));
+  await phase('groupcommit', () => benchGroupCommit(env, 1_000, [1, 50, 200]));
+  await phase('delivery', () => benchDelivery(env, 10_000, 1_000));
+  await phase('cpu', () => benchCpu(10_000, 3));
+  await phase('memory', () => benchMemory(env));
+} finally {
+  await env.stop();
+}
+
+console.log('\nSummary');
+for (const line of summary) console.log(`- ${line}`);
+console.log(`Total bench time: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+if (problems.length) {
+  console.log(`\n${problems.length} problem(s):`);
+  for (const p of problems) console.log(`- ${p}`);
+  process.exit(1);
+}
+process.exit(0);

@@ -1,0 +1,81 @@
+// The stack the tour runs against: one already answering on the host port (a user's `npm start`), else `npm start`'s
+// entry point (tools/dev/start.ts) as a child process on the default ports, stopped with SIGINT like Ctrl-C.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { devSettings } from '../dev/settings.js';
+
+export interface DemoStack {
+  hostUrl: string;
+  logsUrl: string;
+  sentinelUrl: string;
+  sinkUrl: string;
+  caFile: string;
+  /** True when this run started the stack (and so stops it). */
+  started: boolean;
+  /** What the started stack printed (empty when it was already running). */
+  output(): string;
+  /** SIGINT to a stack this run started; resolves with its exit code (null when it was already running). */
+  stop(): Promise<number | null>;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function demoStack(onStart: (message: string) => void): Promise<DemoStack> {
+  const dev = devSettings();
+  const urls = {
+    hostUrl: `http://127.0.0.1:${dev.HOST_PORT}`,
+    logsUrl: `https://127.0.0.1:${dev.LOGS_INGESTION_EMULATOR_PORT}`,
+    sentinelUrl: `https://127.0.0.1:${dev.SENTINEL_EMULATOR_PORT}`,
+    sinkUrl: `http://127.0.0.1:${dev.SINK_PORT}`,
+    caFile: join(dev.LOCAL_DATA_DIR, 'emulator-ca.pem'),
+  };
+  if (await answers(`${urls.hostUrl}/api/health`)) {
+    onStart(`a local stack already answers on ${urls.hostUrl}: using it (it keeps running afterwards)`);
+    return { ...urls, started: false, output: () => '', stop: async () => null };
+  }
+
+  onStart(`no stack on ${urls.hostUrl}: starting one (tsx tools/dev/start.ts, default ports, data in ${dev.LOCAL_DATA_DIR}/)`);
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'tools/dev/start.ts'], {
+    env: { LOG_LEVEL: 'warn', ...process.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the local stack did not start within 60 s:\n${out}`)), 60_000);
+    const check = () => {
+      if (out.includes('Ctrl-C stops everything')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the local stack exited with code ${code} while starting:\n${out}`));
+    });
+  });
+  return {
+    ...urls,
+    started: true,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
