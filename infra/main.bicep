@@ -36,8 +36,8 @@ param resourceGroupName string = ''
 
 // ---- Function app ------------------------------------------------------------------------------------------------
 
-@allowed([512, 2048, 4096])
-@description('Memory of each Flex Consumption instance, in MB.')
+@allowed([2048, 4096])
+@description('Memory of each Flex Consumption instance, in MB. A request at the 30 MB body limit needs about 0.5 GB, so 512 is not offered.')
 param instanceMemoryMB int = 2048
 
 @minValue(1)
@@ -122,8 +122,8 @@ param ingestMaxBodyBytes int = 31457280
 
 @minValue(0)
 @maxValue(1000)
-@description('How long concurrent ingest requests wait to share one queue message, in ms (INGEST_GROUP_COMMIT_MS).')
-param ingestGroupCommitMs int = 5
+@description('Extra wait of a request on an idle stream for others to share its queue message, in ms (INGEST_GROUP_COMMIT_MS).')
+param ingestGroupCommitMs int = 0
 
 @minValue(1)
 @maxValue(32)

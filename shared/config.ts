@@ -105,8 +105,8 @@ export const SETTINGS = {
     doc: 'Largest accepted request body (after gzip decoding); larger → 413. Default 30 MB as the Data Collector API allowed.',
   },
   INGEST_GROUP_COMMIT_MS: {
-    schema: int(0, 1000).default(5),
-    doc: 'How long concurrent requests wait to share one queue message (milliseconds).',
+    schema: int(0, 1000).default(0),
+    doc: 'Extra time a request on an idle stream waits for others to share its queue message (milliseconds). Requests that arrive while a write is under way always share the next one.',
   },
   WALLARM_TABLE: {
     schema: z

@@ -13,9 +13,17 @@ export type RowResult = { ok: true; row: JsonRecord } | { ok: false; errors: Fie
 
 const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Split paths, cached: the catalog's paths are few and looked up for every record. */
+const splitPaths = new Map<string, readonly string[]>();
+
 export function getPath(record: JsonRecord, path: string): unknown {
+  let keys = splitPaths.get(path);
+  if (!keys) {
+    keys = path.split('.');
+    splitPaths.set(path, keys);
+  }
   let cur: unknown = record;
-  for (const key of path.split('.')) {
+  for (const key of keys) {
     if (!isObject(cur)) return undefined;
     cur = cur[key];
   }
@@ -152,6 +160,7 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
   const time = firstPresent(record, timePaths);
   let eventTime: string | undefined;
   if (time) {
+    // Not consumed: EventTime holds it normalized, RawData keeps it exactly as sent.
     eventTime = toIsoTime(time.value);
     if (!eventTime)
       errors.push({ path: time.path, message: `expected a date-time (ISO 8601 or unix time), got ${describeValue(time.value)}` });

@@ -110,6 +110,11 @@ export class Stats {
       const c = hour >= from ? byStream.get(stream) : undefined;
       if (c) for (const k of COUNTERS) total[k] += c[k];
     }
+    // Not yet flushed times are newer than anything in the table.
+    const success = this.lastSuccess.get(stream);
+    const failure = this.lastFailure.get(stream);
+    if (success) total.lastSuccess = success;
+    if (failure) total.lastFailure = failure;
     return total;
   }
 

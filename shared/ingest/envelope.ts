@@ -66,41 +66,55 @@ export interface PackedGroup {
   gz: Buffer;
 }
 
+/** Raw JSON sampled to estimate the compression ratio of a large batch. */
+const SAMPLE_BYTES = 256 * 1024;
+
+const gzipJoined = (json: readonly string[]) => gzipSync(`[${json.join(',')}]`);
+
 /**
- * Splits rows into groups whose gzip fits in one queue message. Compresses the whole set once to learn the ratio,
- * cuts by estimated size, and halves any group that still does not fit. A single row that cannot fit on its own
- * comes back as its own group with `gz` over the budget: the caller claim-checks it.
+ * Splits rows into groups whose gzip fits in one queue message. Each row is serialized once; a batch that may fit
+ * whole is compressed whole, a larger one is cut by the compression ratio of a sample, and any group that still does
+ * not fit is halved. A single row that cannot fit on its own comes back alone with `gz` over the budget: the caller
+ * claim-checks it.
  */
 export function packRows(rows: readonly JsonRecord[], budget = GZIP_BUDGET): PackedGroup[] {
   if (rows.length === 0) return [];
-  const all = gzipRows(rows);
-  if (all.length <= budget) return [{ rows: [...rows], gz: all }];
-  const sizes = rows.map((r) => Buffer.byteLength(JSON.stringify(r)) + 1);
+  const json = rows.map((r) => JSON.stringify(r));
+  const sizes = json.map((j) => Buffer.byteLength(j) + 1);
   const rawTotal = sizes.reduce((a, b) => a + b, 0);
+  let ratio: number;
+  if (rawTotal <= SAMPLE_BYTES) {
+    const whole = gzipJoined(json);
+    if (whole.length <= budget) return [{ rows: [...rows], gz: whole }];
+    ratio = whole.length / rawTotal;
+  } else {
+    let n = 0;
+    let sampled = 0;
+    while (n < json.length && sampled < SAMPLE_BYTES) sampled += sizes[n++] ?? 0;
+    ratio = gzipJoined(json.slice(0, n)).length / sampled;
+  }
   // Aim a little under the budget so most groups fit first time.
-  const rawTarget = Math.max(1, Math.floor(((budget * rawTotal) / all.length) * 0.9));
+  const rawTarget = Math.max(1, Math.floor((budget / ratio) * 0.9));
   const out: PackedGroup[] = [];
-  const emit = (group: JsonRecord[]) => {
-    const gz = gzipRows(group);
-    if (gz.length <= budget || group.length === 1) out.push({ rows: group, gz });
+  const emit = (from: number, to: number) => {
+    const gz = gzipJoined(json.slice(from, to));
+    if (gz.length <= budget || to - from === 1) out.push({ rows: rows.slice(from, to), gz });
     else {
-      const mid = Math.ceil(group.length / 2);
-      emit(group.slice(0, mid));
-      emit(group.slice(mid));
+      const mid = from + Math.ceil((to - from) / 2);
+      emit(from, mid);
+      emit(mid, to);
     }
   };
-  let current: JsonRecord[] = [];
+  let start = 0;
   let currentRaw = 0;
-  rows.forEach((row, i) => {
-    const size = sizes[i] ?? 0;
-    if (current.length && currentRaw + size > rawTarget) {
-      emit(current);
-      current = [];
+  sizes.forEach((size, i) => {
+    if (i > start && currentRaw + size > rawTarget) {
+      emit(start, i);
+      start = i;
       currentRaw = 0;
     }
-    current.push(row);
     currentRaw += size;
   });
-  if (current.length) emit(current);
+  emit(start, rows.length);
   return out;
 }

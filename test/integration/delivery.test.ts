@@ -45,7 +45,8 @@ describe('delivery', () => {
   it('delivers posted events with every column and makes no table operation on the happy path', async () => {
     await post(events(300, 'happy'));
     stack.tableProxy.reset();
-    await run(stack.newInstance());
+    const deps = stack.newInstance();
+    await run(deps);
     const got = await records();
     expect(got).toHaveLength(300);
     const first = got.find((r) => (r.RawData as JsonRecord | undefined)?.seq === 0);
@@ -63,6 +64,9 @@ describe('delivery', () => {
     expect(dropped).toEqual([]);
     console.log(`happy path: 300 events delivered with ${stack.tableProxy.requests.length} table operations`);
     expect(stack.tableProxy.requests).toEqual([]);
+    // Status reads the counters this instance has not flushed yet.
+    const status = (await handleStatus(deps)).jsonBody as { targets: { name: string; lastSuccess: string | null }[] };
+    expect(status.targets.find((t) => t.name === STREAM)?.lastSuccess).toBe(new Date(stack.clock.now).toISOString());
   });
 
   it('retries 500, 429 with Retry-After and a reset connection, then delivers each record once; the ledger shows the attempts', async () => {

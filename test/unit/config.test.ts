@@ -28,7 +28,7 @@ describe('loadConfig: defaults', () => {
     const c = loadConfig(env());
     expect(c.storage).toEqual({ connectionString: STORAGE });
     expect(c.INGEST_MAX_BODY_BYTES).toBe(30 * 1024 * 1024);
-    expect(c.INGEST_GROUP_COMMIT_MS).toBe(5);
+    expect(c.INGEST_GROUP_COMMIT_MS).toBe(0);
     expect(c.INGEST_HMAC_SECRET).toBeUndefined();
     expect(c.WALLARM_TABLE).toBeUndefined();
     expect(c.LOGS_INGESTION_RULES).toEqual([]);
@@ -72,7 +72,7 @@ describe('loadConfig: defaults', () => {
         WALLARM_TABLE: 'WallarmSentinel_CL',
         INGEST_HMAC_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
         INGEST_MAX_BODY_BYTES: '1024',
-        INGEST_GROUP_COMMIT_MS: '0',
+        INGEST_GROUP_COMMIT_MS: '7',
         DATA_COLLECTOR_WORKSPACE_ID: '00000000-0000-0000-0000-000000000001',
         DATA_COLLECTOR_SHARED_KEY: Buffer.from('k'.repeat(64)).toString('base64'),
         LOGS_INGESTION_RULES: JSON.stringify([RULE]),
@@ -80,7 +80,7 @@ describe('loadConfig: defaults', () => {
     );
     expect(c.WALLARM_TABLE).toBe('WallarmSentinel_CL');
     expect(c.INGEST_MAX_BODY_BYTES).toBe(1024);
-    expect(c.INGEST_GROUP_COMMIT_MS).toBe(0);
+    expect(c.INGEST_GROUP_COMMIT_MS).toBe(7);
     expect(c.LOGS_INGESTION_RULES).toEqual([RULE]);
   });
 });

@@ -189,7 +189,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
 
 /** A JSON document persisted to a file (written atomically, soon after each change). */
 export class JsonStore<T> {
-  private pending: Promise<void> = Promise.resolve();
+  private writing: Promise<void> = Promise.resolve();
+  /** The next write, not started yet: every change made before it starts rides along. */
+  private queued: Promise<void> | undefined;
   readonly data: T;
 
   constructor(
@@ -199,16 +201,18 @@ export class JsonStore<T> {
     this.data = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : initial;
   }
 
-  /** Saves after the caller's change; awaiting it means the change is on disk. */
+  /** Saves after the caller's change; awaiting it means the change is on disk. Concurrent saves share one write. */
   save(): Promise<void> {
-    const snapshot = JSON.stringify(this.data);
-    this.pending = this.pending
+    this.queued ??= this.writing
       .catch(() => undefined)
       .then(async () => {
+        this.queued = undefined;
+        const snapshot = JSON.stringify(this.data);
         await mkdir(dirname(this.file), { recursive: true });
         await writeFile(`${this.file}.tmp`, snapshot);
         await rename(`${this.file}.tmp`, this.file);
       });
-    return this.pending;
+    this.writing = this.queued;
+    return this.queued;
   }
 }

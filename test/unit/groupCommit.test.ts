@@ -1,0 +1,64 @@
+// Group commit: arrivals during a write share the next one; an idle stream writes at once; failures reach every
+// request whose rows were in the failed write, and no one else.
+import { describe, expect, it } from 'vitest';
+import type { JsonRecord } from '../../shared/catalog/types.js';
+import { type EnvelopeWriter, GroupCommitter } from '../../shared/ingest/enqueue.js';
+
+/** A writer whose writes finish only when the test says so. */
+function manualWriter() {
+  const writes: { stream: string; rows: readonly JsonRecord[]; finish(ok?: boolean): void }[] = [];
+  const writer: EnvelopeWriter = {
+    write: (stream, rows) =>
+      new Promise<number>((resolve, reject) => {
+        writes.push({ stream, rows, finish: (ok = true) => (ok ? resolve(1) : reject(new Error('storage down'))) });
+      }),
+  };
+  return { writer, writes };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+const one = (stream: string, n: number) => new Map([[stream, [{ n }]]]);
+
+describe('GroupCommitter', () => {
+  it('writes a lone request at once, and lets everything arriving during that write share the next one', async () => {
+    const { writer, writes } = manualWriter();
+    const gc = new GroupCommitter(writer, 0);
+    const first = gc.submit(one('s', 0));
+    await tick();
+    expect(writes.map((w) => w.rows.length)).toEqual([1]);
+    const during = Array.from({ length: 49 }, (_, i) => gc.submit(one('s', i + 1)));
+    await tick();
+    expect(writes).toHaveLength(1); // waiting for the first write
+    writes[0]?.finish();
+    await first;
+    await tick();
+    expect(writes.map((w) => w.rows.length)).toEqual([1, 49]);
+    let settled = false;
+    const all = Promise.all(during).then(() => {
+      settled = true;
+    });
+    await tick();
+    expect(settled).toBe(false); // no 202 before the write is durable
+    writes[1]?.finish();
+    await all;
+    expect(settled).toBe(true);
+  });
+
+  it('rejects exactly the requests whose write failed; streams are independent', async () => {
+    const { writer, writes } = manualWriter();
+    const gc = new GroupCommitter(writer, 0);
+    const a = gc.submit(one('a', 1));
+    const b = gc.submit(one('b', 1));
+    await tick();
+    expect(writes.map((w) => w.stream).sort()).toEqual(['a', 'b']);
+    writes.find((w) => w.stream === 'a')?.finish(false);
+    writes.find((w) => w.stream === 'b')?.finish(true);
+    await expect(a).rejects.toThrow('storage down');
+    await expect(b).resolves.toBeUndefined();
+    // The stream recovers: the next request is written normally.
+    const c = gc.submit(one('a', 2));
+    await tick();
+    writes.at(-1)?.finish();
+    await expect(c).resolves.toBeUndefined();
+  });
+});
