@@ -112,7 +112,7 @@ export async function benchGroupCommit(env: BenchEnv, total: number, concurrenci
     }
   }
   printTable(
-    `2. Group commit — ${fmtInt(total)} single-event POSTs over HTTP to the local host (INGEST_GROUP_COMMIT_MS=5)`,
+    `2. Group commit — ${fmtInt(total)} single-event POSTs over HTTP to the local host (INGEST_GROUP_COMMIT_MS=${env.config().INGEST_GROUP_COMMIT_MS})`,
     ['concurrency / design', 'messages', 'events/msg', 'p50', 'p95', 'p99', 'max', 'throughput'],
     rows,
   );
