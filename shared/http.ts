@@ -47,3 +47,24 @@ export async function answer(run: () => Promise<BridgeResponse>): Promise<Bridge
     throw e;
   }
 }
+
+/** The raw body, refused with 413 (`tooLarge`) as soon as it passes `limit` bytes — declared or streamed. */
+export async function readBody(request: Pick<BridgeRequest, 'headers' | 'body'>, limit: number, tooLarge: string): Promise<Buffer> {
+  const declared = Number(request.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, tooLarge);
+  if (!request.body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw new HttpError(413, tooLarge);
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks);
+}

@@ -6,7 +6,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { type Config, config as currentConfig } from '../config.js';
-import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
+import { answer, type BridgeRequest, type BridgeResponse, HttpError, json, readBody } from '../http.js';
 import { logger } from '../observability/logger.js';
 import { type Storage, storage } from '../storage/clients.js';
 import { workspacesClaiming, writeDelivery } from './claims.js';
@@ -138,23 +138,8 @@ export interface StatusSyncDeps {
   now?: () => Date;
 }
 
-async function readText(request: BridgeRequest): Promise<string> {
-  if (!request.body) return '';
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > BODY_MAX_BYTES) {
-      await reader.cancel();
-      throw new HttpError(413, `body is larger than ${BODY_MAX_BYTES} bytes`);
-    }
-    chunks.push(Buffer.from(value));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+const readText = async (request: BridgeRequest) =>
+  (await readBody(request, BODY_MAX_BYTES, `body is larger than ${BODY_MAX_BYTES} bytes`)).toString('utf8');
 
 export function handleIncidentStatus(request: BridgeRequest, deps: StatusSyncDeps = {}): Promise<BridgeResponse> {
   return answer(async () => {

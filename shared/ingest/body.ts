@@ -3,7 +3,7 @@
 
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { type BridgeRequest, HttpError } from '../http.js';
+import { type BridgeRequest, HttpError, readBody as readLimited } from '../http.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -25,29 +25,11 @@ export function checkContentType(request: BridgeRequest): void {
   });
 }
 
-const tooLarge = (limit: number) =>
-  new HttpError(413, `request body is larger than ${limit} bytes (INGEST_MAX_BODY_BYTES); split it into smaller requests`);
+const tooLargeMessage = (limit: number) =>
+  `request body is larger than ${limit} bytes (INGEST_MAX_BODY_BYTES); split it into smaller requests`;
 
 /** The raw body, refused with 413 as soon as it passes the limit. */
-export async function readBody(request: BridgeRequest, limit: number): Promise<Buffer> {
-  const declared = Number(request.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  if (!request.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      throw tooLarge(limit);
-    }
-    chunks.push(Buffer.from(value));
-  }
-  return Buffer.concat(chunks);
-}
+export const readBody = (request: BridgeRequest, limit: number): Promise<Buffer> => readLimited(request, limit, tooLargeMessage(limit));
 
 /** Undoes Content-Encoding: gzip, holding the decoded size to the same limit. */
 export async function decodeContent(request: BridgeRequest, raw: Buffer, limit: number): Promise<Buffer> {
@@ -58,7 +40,7 @@ export async function decodeContent(request: BridgeRequest, raw: Buffer, limit: 
     return await gunzipAsync(raw, { maxOutputLength: limit });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || (e as Error).message.includes('Cannot create a Buffer larger')) {
-      throw tooLarge(limit);
+      throw new HttpError(413, tooLargeMessage(limit));
     }
     throw new HttpError(400, `body is not valid gzip: ${(e as Error).message}`);
   }

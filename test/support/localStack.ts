@@ -1,10 +1,10 @@
 // Boots `npm start`'s entry point as a child process on free ports with a temp data folder — the local stack as a
 // user runs it — and stops it with SIGINT like Ctrl-C.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectionStringFor, freePort } from '../../tools/dev/azurite.js';
+import { spawnLocalStack } from '../../tools/dev/spawnStack.js';
 
 export interface LocalStackProcess {
   hostUrl: string;
@@ -55,32 +55,7 @@ export async function startLocalStackProcess(env: Record<string, string> = {}): 
     LOG_LEVEL: 'warn',
     ...env,
   };
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'tools/dev/start.ts'], {
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local stack did not start within 30 s:\n${out}`)), 30_000);
-    const check = () => {
-      if (out.includes('Ctrl-C stops everything')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', check);
-    exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`local stack exited with ${code}:\n${out}`));
-    });
-  });
+  const stack = await spawnLocalStack(childEnv, 30_000);
   return {
     hostUrl: `http://127.0.0.1:${ports.HOST_PORT}`,
     logsUrl,
@@ -88,10 +63,7 @@ export async function startLocalStackProcess(env: Record<string, string> = {}): 
     sinkUrl,
     caFile,
     dataDir,
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGINT');
-      return exited;
-    },
+    output: stack.output,
+    stop: stack.stop,
   };
 }

@@ -1,8 +1,8 @@
 // The stack the tour runs against: one already answering on the host port (a user's `npm start`), else `npm start`'s
 // entry point (tools/dev/start.ts) as a child process on the default ports, stopped with SIGINT like Ctrl-C.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { devSettings } from '../dev/settings.js';
+import { spawnLocalStack } from '../dev/spawnStack.js';
 
 export interface DemoStack {
   hostUrl: string;
@@ -43,39 +43,11 @@ export async function demoStack(onStart: (message: string) => void): Promise<Dem
   }
 
   onStart(`no stack on ${urls.hostUrl}: starting one (tsx tools/dev/start.ts, default ports, data in ${dev.LOCAL_DATA_DIR}/)`);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'tools/dev/start.ts'], {
-    env: { LOG_LEVEL: 'warn', ...process.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the local stack did not start within 60 s:\n${out}`)), 60_000);
-    const check = () => {
-      if (out.includes('Ctrl-C stops everything')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the local stack exited with code ${code} while starting:\n${out}`));
-    });
-  });
+  const stack = await spawnLocalStack({ LOG_LEVEL: 'warn', ...process.env });
   return {
     ...urls,
     started: true,
-    output: () => out,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-      return exited;
-    },
+    output: stack.output,
+    stop: stack.stop,
   };
 }
