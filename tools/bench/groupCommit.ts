@@ -4,11 +4,11 @@
 import http from 'node:http';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import { type EnvelopeWriter, GroupCommitter, queueEnvelopeWriter } from '../../shared/ingest/enqueue.js';
-import { handleEvents, type IngestDeps, ingestDeps } from '../../shared/ingest/handlers.js';
+import { type IngestDeps, ingestDeps } from '../../shared/ingest/handlers.js';
 import { storage } from '../../shared/storage/clients.js';
-import { LocalHost } from '../dev/host.js';
 import type { BenchEnv } from './env.js';
 import { wallarmHit } from './events.js';
+import { ingestOnlyHost } from './ingestHost.js';
 import { runLoad } from './load.js';
 import { readQueue } from './packing.js';
 import { check, fmtInt, fmtMs, fmtRate, latencySummary, printTable, summary } from './report.js';
@@ -27,25 +27,7 @@ class PerRequestCommitter extends GroupCommitter {
 const WALLARM_TIMEOUT_MS = 15_000;
 
 async function withHost<T>(deps: IngestDeps, run: (url: string) => Promise<T>): Promise<T> {
-  const host = new LocalHost({
-    port: 0,
-    functions: [
-      {
-        kind: 'http',
-        name: 'ingestEvents',
-        route: 'events/{source?}',
-        methods: ['POST'],
-        authLevel: 'function',
-        handler: (request) => handleEvents(request, deps),
-      },
-    ],
-    queueSettings: { batchSize: 16, maxDequeueCount: 5, visibilityTimeoutSeconds: 10, maxPollingIntervalMs: 2000 },
-    queue: () => {
-      throw new Error('no queue functions here');
-    },
-    resolveSetting: (s) => s,
-    log: () => undefined,
-  });
+  const host = ingestOnlyHost(deps, () => undefined);
   await host.start();
   try {
     return await run(`${host.url}/api/events/wallarm`);

@@ -1,29 +1,11 @@
 // Child process of the memory benchmark: the local host serving only the real ingest function, configured from the
 // environment, so the parent can watch this process's RSS alone while it takes a body at the size limit.
 import { loadConfig } from '../../shared/config.js';
-import { handleEvents, ingestDeps } from '../../shared/ingest/handlers.js';
-import { LocalHost } from '../dev/host.js';
+import { ingestDeps } from '../../shared/ingest/handlers.js';
+import { ingestOnlyHost } from './ingestHost.js';
 
 const deps = ingestDeps(loadConfig(process.env));
-const host = new LocalHost({
-  port: 0,
-  functions: [
-    {
-      kind: 'http',
-      name: 'ingestEvents',
-      route: 'events/{source?}',
-      methods: ['POST'],
-      authLevel: 'function',
-      handler: (request) => handleEvents(request, deps),
-    },
-  ],
-  queueSettings: { batchSize: 16, maxDequeueCount: 5, visibilityTimeoutSeconds: 10, maxPollingIntervalMs: 2000 },
-  queue: () => {
-    throw new Error('no queue functions here');
-  },
-  resolveSetting: (s) => s,
-  log: (line) => console.error(line),
-});
+const host = ingestOnlyHost(deps, (line) => console.error(line));
 await host.start();
 console.log(`READY ${host.url}`);
 // Never outlive the bench: when it goes away (killed, crashed), so does this process.
