@@ -2,6 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import { deadLetterPoison, deliverEnvelope } from '../../shared/delivery/deliver.js';
+import { runHourly } from '../../shared/delivery/hourly.js';
 import { MAX_RETRIES } from '../../shared/delivery/retrySchedule.js';
 import { handleEvents, ingestDeps } from '../../shared/ingest/handlers.js';
 import { handleReplay } from '../../shared/operations/replayRoute.js';
@@ -196,6 +197,47 @@ describe('delivery', () => {
       'poison-1',
     ]);
     expect(await deps.deadLetters.list('_unreadable')).toHaveLength(1);
+  });
+
+  it('the hourly run writes one health record per stream for the hour that ended (once) and probes a disabled stream back', async () => {
+    const deps = stack.newInstance();
+    const hourAgo = stack.clock.now;
+    deps.stats.add('Custom-ip_blocked_CL', { accepted: 7, delivered: 6, failed: 1, okCalls: 2, failedCalls: 1 });
+    // A disabled stream with parked work: the probe sends the oldest batch, re-enables, replays the rest.
+    const parkedStream = 'Custom-vuln_high_CL';
+    await deps.stats.flush();
+    const row = {
+      TimeGenerated: new Date(hourAgo).toISOString(),
+      EventId: 'probe-1',
+      ReceivedAt: new Date(hourAgo).toISOString(),
+      Source: 'wallarm',
+      EventType: 'vuln_high',
+    };
+    await deps.parked.put(parkedStream, [row], { envelopeId: 'p1', reason: 'target disabled' });
+    await deps.parked.put(parkedStream, [{ ...row, EventId: 'probe-2' }], { envelopeId: 'p2', reason: 'target disabled' });
+    deps.stats.add(parkedStream, { failedCalls: 10 });
+    await deps.stats.flush();
+    expect(await deps.circuit.afterFailure(parkedStream, 'x')).toMatchObject({ opened: true });
+
+    stack.clock.now += 3600_000;
+    const notes: unknown[] = [];
+    const hourly = await runHourly({ ...deps, notify: async (e) => void notes.push(e) });
+    expect(hourly.reenabled).toEqual([parkedStream]);
+    expect(hourly.healthRows).toBeGreaterThanOrEqual(2);
+    expect(await runHourly(deps)).toMatchObject({ healthRows: 0 }); // the hour is written once
+    await run(deps);
+    const health = await records('Custom-SentinelBridgeHealth_CL');
+    expect(health.find((h) => h.Stream === 'Custom-ip_blocked_CL')).toMatchObject({
+      Accepted: 7,
+      Delivered: 6,
+      Failed: 1,
+      TargetEnabled: true,
+      TimeGenerated: `${new Date(hourAgo).toISOString().slice(0, 13)}:00:00.000Z`,
+    });
+    expect(health.find((h) => h.Stream === parkedStream)).toMatchObject({ TargetEnabled: false });
+    expect((await records(parkedStream)).map((r) => r.EventId).sort()).toEqual(['probe-1', 'probe-2']);
+    expect(await deps.parked.list(parkedStream)).toEqual([]);
+    expect(notes).toMatchObject([{ type: 'sentinelbridge.target.enabled', target: parkedStream }]);
   });
 
   it('counts only the rolling window: failures older than the window do not disable the target', async () => {
