@@ -168,10 +168,12 @@ async function pollWorkspace(
       claimed: result.claimed,
       closed: result.closedClaimed,
     });
-    log.info(result, 'incident poll done');
+    const { workspace: _ws, ...counts } = result;
+    log.info(counts, 'incident poll done');
   } catch (e) {
     result.error = (e as Error).message;
-    log.error({ ...result }, 'incident poll failed for this workspace');
+    const { workspace: _ws, ...failure } = result;
+    log.error(failure, 'incident poll failed for this workspace');
     await writePollState(claims, ws, {
       workspace: workspaceLabel(ws),
       lastPollFinishedAt: now().toISOString(),
