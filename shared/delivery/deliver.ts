@@ -95,22 +95,35 @@ async function deadLetterUnreadable(deps: DeliveryDeps, message: unknown, error:
   });
 }
 
-export async function deliverEnvelope(message: unknown, deps: DeliveryDeps = deliveryDeps()): Promise<void> {
-  let envelope: Envelope;
-  let rows: JsonRecord[];
+/**
+ * The envelope of a queue message and its rows; undefined when the message cannot be read (then it is already kept
+ * as an unreadable dead letter). Storage trouble is thrown, so the host retries the message.
+ */
+async function openEnvelope(deps: DeliveryDeps, message: unknown): Promise<{ envelope: Envelope; rows: JsonRecord[] } | undefined> {
   try {
-    envelope = parseEnvelope(message);
-    rows = await rowsOf(envelope, deps.claimChecks);
+    const envelope = parseEnvelope(message);
+    return { envelope, rows: await rowsOf(envelope, deps.claimChecks) };
   } catch (e) {
-    if (isTransient(e)) throw e; // storage trouble: let the host retry
-    return deadLetterUnreadable(deps, message, e as Error);
+    if (isTransient(e)) throw e;
+    await deadLetterUnreadable(deps, message, e as Error);
+    return undefined;
   }
+}
+
+/** Every row is now delivered or stored elsewhere: the claim-check blob has served. */
+async function releaseClaimCheck(deps: DeliveryDeps, envelope: Envelope): Promise<void> {
+  if (envelope.enc === 'blob') await deps.claimChecks.getBlockBlobClient(envelope.blob).deleteIfExists();
+}
+
+export async function deliverEnvelope(message: unknown, deps: DeliveryDeps = deliveryDeps()): Promise<void> {
+  const opened = await openEnvelope(deps, message);
+  if (!opened) return;
+  const { envelope, rows } = opened;
   const { stream } = envelope;
   if (envelope.retry === 0) deps.stats.add(stream, { accepted: rows.length });
 
   await handleRows(deps, envelope, rows);
-  // Every row is now delivered or stored elsewhere: the claim-check blob has served.
-  if (envelope.enc === 'blob') await deps.claimChecks.getBlockBlobClient(envelope.blob).deleteIfExists();
+  await releaseClaimCheck(deps, envelope);
 }
 
 async function handleRows(deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[]): Promise<void> {
@@ -221,18 +234,12 @@ async function retryOrDeadLetter(deps: DeliveryDeps, envelope: Envelope, rows: J
 
 /** A message the host moved to the poison queue: its rows become dead letters with the reason. */
 export async function deadLetterPoison(message: unknown, deps: DeliveryDeps = deliveryDeps()): Promise<void> {
-  let envelope: Envelope;
-  let rows: JsonRecord[];
-  try {
-    envelope = parseEnvelope(message);
-    rows = await rowsOf(envelope, deps.claimChecks);
-  } catch (e) {
-    if (isTransient(e)) throw e;
-    return deadLetterUnreadable(deps, message, e as Error);
-  }
+  const opened = await openEnvelope(deps, message);
+  if (!opened) return;
+  const { envelope, rows } = opened;
   const reason =
     'the delivery function failed on this message on every attempt (moved to events-poison by the host); see the function logs';
   await hold(deps, 'deadLettered', envelope, rows, reason);
   await deps.stats.flush();
-  if (envelope.enc === 'blob') await deps.claimChecks.getBlockBlobClient(envelope.blob).deleteIfExists();
+  await releaseClaimCheck(deps, envelope);
 }

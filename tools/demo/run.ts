@@ -5,6 +5,7 @@
 // incidents were labelled and commented. Exits non-zero when an expected step fails.
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { TargetStatus } from '../../shared/operations/status.js';
 import { localSettingsValues } from '../dev/settings.js';
 import { type Answer, call, callEmulator, waitFor } from './client.js';
 import { type DemoStack, demoStack } from './stack.js';
@@ -170,15 +171,7 @@ async function ingestTour(stack: DemoStack, ca: string): Promise<string[]> {
 async function statusTour(stack: DemoStack, streams: string[]): Promise<void> {
   step('GET /api/status — per target: enabled, failure ratio, queue depth, parked, dead letters');
   const res = await call<{
-    targets?: {
-      name: string;
-      enabled: boolean;
-      failureRatio12h: number;
-      queueDepth: number;
-      parked: number;
-      deadLetters: number;
-      lastSuccess: string | null;
-    }[];
+    targets?: TargetStatus[];
     deadLetters?: unknown;
     lastPoll?: unknown;
   }>('GET', `${stack.hostUrl}/api/status`);
