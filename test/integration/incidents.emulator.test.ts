@@ -1,6 +1,6 @@
 // The Sentinel ARM emulator's contract, exercised with the app's own REST client (shared/incidents/sentinelClient.ts).
+
 import { mkdtempSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import {
 import { startSentinelEmulator } from '../../tools/emulators/sentinel.js';
 import type { RunningEmulator } from '../../tools/emulators/server.js';
 import { type EmulatorTls, emulatorTls } from '../../tools/emulators/tls.js';
+import { emulatorCall } from '../support/emulatorClient.js';
 
 const ws = { subscriptionId: '00000000-0000-4000-8000-000000000001', resourceGroup: 'rg-sec', workspaceName: 'sentinel-a' };
 const wsPath = `/subscriptions/${ws.subscriptionId}/resourceGroups/${ws.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${ws.workspaceName}`;
@@ -28,23 +29,12 @@ let client: SentinelClient;
 // biome-ignore lint/suspicious/noExplicitAny: ARM answers are asserted field by field
 type Json = any;
 
-function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Json }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      `${emulator.url}${path}`,
-      { method, ca: tls.ca, headers: { 'content-type': 'application/json', ...headers } },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const call = (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Json }> => emulatorCall<Json>(emulator.url, tls.ca, method, path, body, headers);
 const seed = (incidents: unknown) => call('POST', '/_emulator/incidents', incidents);
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
 

@@ -1,9 +1,8 @@
 // The incident stack for integration tests: Azurite, the Sentinel ARM emulator (two workspaces, small pages) and
 // the destination sink, with the app's settings in process.env so the function handlers run as in the host.
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvocationContext, type Timer } from '@azure/functions';
@@ -17,6 +16,7 @@ import { startSentinelEmulator } from '../../tools/emulators/sentinel.js';
 import type { ReceivedRequest, RunningEmulator } from '../../tools/emulators/server.js';
 import { startSink } from '../../tools/emulators/sink.js';
 import { type EmulatorTls, emulatorTls } from '../../tools/emulators/tls.js';
+import { emulatorCall } from '../support/emulatorClient.js';
 
 export const WS_A = { subscriptionId: '00000000-0000-4000-8000-00000000000a', resourceGroup: 'rg-sec', workspaceName: 'sentinel-a' };
 export const WS_B = { subscriptionId: '00000000-0000-4000-8000-00000000000b', resourceGroup: 'rg-other', workspaceName: 'sentinel-b' };
@@ -85,24 +85,8 @@ export function useIncidentStack(): { current: Stack } {
 // biome-ignore lint/suspicious/noExplicitAny: emulator answers are asserted field by field
 type Json = any;
 
-export function call(base: string, method: string, path: string, body?: unknown, ca?: string): Promise<{ status: number; json: Json }> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(path, base);
-    const req = (url.protocol === 'https:' ? https : http).request(
-      url,
-      { method, ...(ca ? { ca } : {}), headers: { 'content-type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+export const call = (base: string, method: string, path: string, body?: unknown, ca?: string): Promise<{ status: number; json: Json }> =>
+  emulatorCall<Json>(base, ca, method, path, body);
 
 export const sentinelCall = (s: Stack, method: string, path: string, body?: unknown) => call(s.sentinel.url, method, path, body, s.tls.ca);
 export const sinkCall = (s: Stack, method: string, path: string, body?: unknown) => call(s.sink.url, method, path, body);

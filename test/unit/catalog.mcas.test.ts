@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog } from '../../shared/catalog/index.js';
 import { MCAS_TABLE } from '../../shared/catalog/mcas.js';
-import { getPath, toIsoTime, toRow } from '../../shared/catalog/rows.js';
+import { toRow } from '../../shared/catalog/rows.js';
 import { columnsOf, streamOf } from '../../shared/catalog/tables.js';
-import type { Column, EventType, JsonRecord, Source, TableDef } from '../../shared/catalog/types.js';
+import type { EventType, JsonRecord, Source } from '../../shared/catalog/types.js';
+import { expectEveryLeafKept } from '../support/everyLeaf.js';
 
 // Fixtures:
 //  schema-example.json: the "Examples" column of Microsoft's McasShadowItReporting schema table,
@@ -18,38 +19,6 @@ const catalog = buildCatalog();
 const mcas = catalog.source('mcas') as Source;
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/mcas/${name}`, import.meta.url), 'utf8')) as JsonRecord[];
-
-const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
-function leaves(value: unknown, prefix = ''): { path: string; value: unknown }[] {
-  if (isObject(value)) return Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
-  return [{ path: prefix, value }];
-}
-const present = (v: unknown) => v !== undefined && v !== null && v !== '';
-const expectedValue = (column: Column, v: unknown) =>
-  column.type === 'datetime'
-    ? toIsoTime(v)
-    : column.type === 'string'
-      ? String(v)
-      : ['int', 'long', 'real'].includes(column.type)
-        ? Number(v)
-        : v;
-
-/** Every leaf field of the record is either in the typed column that took its path or in RawData. */
-function expectEveryLeafKept(table: TableDef, record: JsonRecord, row: JsonRecord) {
-  const raw = typeof row.RawData === 'string' ? JSON.parse(row.RawData) : (row.RawData ?? {});
-  const lost: string[] = [];
-  for (const leaf of leaves(record)) {
-    if (JSON.stringify(getPath(raw, leaf.path)) === JSON.stringify(leaf.value)) continue;
-    const taker = table.columns.find((c) => {
-      const chosen = c.from?.find((p) => present(getPath(record, p)));
-      return chosen !== undefined && (leaf.path === chosen || leaf.path.startsWith(`${chosen}.`)) && row[c.name] !== undefined;
-    });
-    if (!taker) lost.push(leaf.path);
-    else if (taker.from?.includes(leaf.path))
-      expect(row[taker.name], `${taker.name} ← ${leaf.path}`).toEqual(expectedValue(taker, leaf.value));
-  }
-  expect(lost, 'fields neither in a column nor in RawData').toEqual([]);
-}
 
 function rowOf(record: JsonRecord, hint?: string) {
   const type = catalog.resolve(mcas, record, hint) as EventType;

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog } from '../../shared/catalog/index.js';
-import { getPath, toIsoTime, toRow } from '../../shared/catalog/rows.js';
+import { getPath, toRow } from '../../shared/catalog/rows.js';
 import { COLUMN_NAME, COMMON_COLUMNS, columnsOf, RESERVED_COLUMN_NAMES, streamOf } from '../../shared/catalog/tables.js';
-import type { Column, EventType, JsonRecord, Source, TableDef } from '../../shared/catalog/types.js';
+import type { EventType, JsonRecord, Source, TableDef } from '../../shared/catalog/types.js';
 import { WALLARM_DEFAULT_TABLE, WALLARM_TYPE_NAMES } from '../../shared/catalog/wallarm.js';
+import { expectEveryLeafKept } from '../support/everyLeaf.js';
 
 // Fixtures (JSON array / NDJSON bodies as Wallarm's webhook integration sends them):
 //  hits-2026-host.json/.ndjson, security-issue-2026.json/.ndjson, ip-blocked.json:
@@ -91,42 +92,6 @@ const SAMPLES: Record<string, JsonRecord> = {
 for (const t of WALLARM_TYPE_NAMES) SAMPLES[t] ??= modelled(t);
 
 // ---- helpers -------------------------------------------------------------------------------------------------
-
-const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
-function leaves(value: unknown, prefix = ''): { path: string; value: unknown }[] {
-  if (isObject(value)) return Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
-  return [{ path: prefix, value }];
-}
-const present = (v: unknown) => v !== undefined && v !== null && v !== '';
-const expectedValue = (column: Column, v: unknown) =>
-  column.type === 'datetime'
-    ? toIsoTime(v)
-    : column.type === 'string'
-      ? typeof v === 'string'
-        ? v
-        : typeof v === 'object'
-          ? JSON.stringify(v)
-          : String(v)
-      : ['int', 'long', 'real'].includes(column.type)
-        ? Number(v)
-        : v;
-
-/** Every leaf field of the record is either in a typed column (the one that took its path) or in RawData. */
-function expectEveryLeafKept(table: TableDef, record: JsonRecord, row: JsonRecord) {
-  const raw = typeof row.RawData === 'string' ? JSON.parse(row.RawData) : (row.RawData ?? {});
-  const lost: string[] = [];
-  for (const leaf of leaves(record)) {
-    if (JSON.stringify(getPath(raw, leaf.path)) === JSON.stringify(leaf.value)) continue;
-    const taker = table.columns.find((c) => {
-      const chosen = c.from?.find((p) => present(getPath(record, p)));
-      return chosen !== undefined && (leaf.path === chosen || leaf.path.startsWith(`${chosen}.`)) && row[c.name] !== undefined;
-    });
-    if (!taker) lost.push(leaf.path);
-    else if (taker.from?.includes(leaf.path))
-      expect(row[taker.name], `${taker.name} ← ${leaf.path}`).toEqual(expectedValue(taker, leaf.value));
-  }
-  expect(lost, 'fields neither in a column nor in RawData').toEqual([]);
-}
 
 function rowOf(catalog: typeof perType, record: JsonRecord, hint?: string) {
   const type = catalog.resolve(wallarmOf(catalog), record, hint) as EventType;

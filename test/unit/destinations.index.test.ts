@@ -1,8 +1,9 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import type { Destination } from '../../shared/config.js';
-import type { IncidentEvent, IncidentSummary } from '../../shared/destinations/incident.js';
+import type { IncidentEvent } from '../../shared/destinations/incident.js';
 import { type DestinationType, formatFor, formatterFor, receives } from '../../shared/destinations/index.js';
+import { sampleIncident } from '../support/incident.js';
 
 const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
 const destinations: Record<DestinationType, Destination> = {
@@ -13,19 +14,7 @@ const destinations: Record<DestinationType, Destination> = {
   webhook: { name: 'hook', type: 'webhook', url: 'https://receiver.example.com/hook', secret: SECRET },
 };
 
-const incident: IncidentSummary = {
-  name: '6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f',
-  id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law/providers/Microsoft.SecurityInsights/Incidents/6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f',
-  workspaceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law',
-  number: 7,
-  title: 'Brute force against admin',
-  description: 'Many failed sign-ins.',
-  severity: 'High',
-  status: 'New',
-  createdTimeUtc: '2024-05-01T10:00:00Z',
-  incidentUrl: 'https://portal.azure.com/#asset/Microsoft_Azure_Security_Insights/Incident/x',
-  labels: [],
-};
+const incident = sampleIncident({ labels: [], alertsCount: undefined });
 
 describe('destination registry', () => {
   it.each([

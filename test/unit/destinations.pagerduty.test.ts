@@ -2,27 +2,20 @@ import { describe, expect, it } from 'vitest';
 import type { Destination } from '../../shared/config.js';
 import type { IncidentSeverity, IncidentSummary } from '../../shared/destinations/incident.js';
 import { BODY_MAX_BYTES, canResolve, events, format, SUMMARY_MAX } from '../../shared/destinations/pagerduty.js';
+import { sampleIncident } from '../support/incident.js';
 
 const ROUTING_KEY = 'R0UT1NGKEY0123456789abcdefABCDEF';
 const destination: Destination = { name: 'pd', type: 'pagerduty', url: 'https://events.pagerduty.com/v2/enqueue', routingKey: ROUTING_KEY };
 const WORKSPACE = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law';
 
-function incident(overrides: Partial<IncidentSummary> = {}): IncidentSummary {
-  return {
-    name: '6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f',
+const incident = (overrides: Partial<IncidentSummary> = {}): IncidentSummary =>
+  sampleIncident({
     id: `${WORKSPACE}/providers/Microsoft.SecurityInsights/Incidents/6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f`,
     workspaceId: WORKSPACE,
-    number: 7,
-    title: 'Brute force against admin',
-    description: 'Many failed sign-ins.',
-    severity: 'High',
-    status: 'New',
-    createdTimeUtc: '2024-05-01T10:00:00Z',
-    incidentUrl: 'https://portal.azure.com/#asset/Microsoft_Azure_Security_Insights/Incident/x',
     labels: [],
+    alertsCount: undefined,
     ...overrides,
-  };
-}
+  });
 
 interface PdEvent {
   routing_key: string;

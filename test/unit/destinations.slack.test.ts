@@ -3,25 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { Destination } from '../../shared/config.js';
 import type { IncidentSummary } from '../../shared/destinations/incident.js';
 import { canResolve, escapeMrkdwn, events, format, LIMITS } from '../../shared/destinations/slack.js';
+import { sampleIncident } from '../support/incident.js';
 
 const destination: Destination = { name: 'soc-slack', type: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXX' };
 
-function incident(overrides: Partial<IncidentSummary> = {}): IncidentSummary {
-  return {
-    name: '6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f',
-    id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law/providers/Microsoft.SecurityInsights/Incidents/6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f',
-    workspaceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law',
-    number: 7,
-    title: 'Brute force against admin',
-    description: 'Many failed sign-ins.',
-    severity: 'Low',
-    status: 'New',
-    createdTimeUtc: '2024-05-01T10:00:00Z',
-    incidentUrl: 'https://portal.azure.com/#asset/Microsoft_Azure_Security_Insights/Incident/x',
-    labels: [],
-    ...overrides,
-  };
-}
+const incident = (overrides: Partial<IncidentSummary> = {}): IncidentSummary =>
+  sampleIncident({ severity: 'Low', labels: [], alertsCount: undefined, ...overrides });
 
 type Block = KnownBlock & {
   text?: { type: string; text: string };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Destination } from '../../shared/config.js';
 import type { IncidentSummary } from '../../shared/destinations/incident.js';
 import { BODY_MAX_BYTES, canResolve, DESCRIPTION_MAX, events, format } from '../../shared/destinations/teams.js';
+import { sampleIncident } from '../support/incident.js';
 
 const destination: Destination = {
   name: 'soc-channel',
@@ -9,22 +10,8 @@ const destination: Destination = {
   url: 'https://prod-00.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=s',
 };
 
-function incident(overrides: Partial<IncidentSummary> = {}): IncidentSummary {
-  return {
-    name: '6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f',
-    id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law/providers/Microsoft.SecurityInsights/Incidents/6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f',
-    workspaceId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law',
-    number: 7,
-    title: 'Brute force against admin',
-    description: 'Many failed sign-ins.',
-    severity: 'Medium',
-    status: 'New',
-    createdTimeUtc: '2024-05-01T10:00:00Z',
-    incidentUrl: 'https://portal.azure.com/#asset/Microsoft_Azure_Security_Insights/Incident/x',
-    labels: [],
-    ...overrides,
-  };
-}
+const incident = (overrides: Partial<IncidentSummary> = {}): IncidentSummary =>
+  sampleIncident({ severity: 'Medium', labels: [], alertsCount: undefined, ...overrides });
 
 interface Element {
   type: string;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Destination } from '../../shared/config.js';
 import type { IncidentEvent, IncidentSummary } from '../../shared/destinations/incident.js';
 import { CONTENT_TYPE, canResolve, DESCRIPTION_MAX, events, format } from '../../shared/destinations/webhook.js';
+import { sampleIncident } from '../support/incident.js';
 
 const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
 const OTHER_SECRET = `whsec_${Buffer.from('fedcba9876543210fedcba9876543210').toString('base64')}`;
@@ -10,23 +11,16 @@ const destination: Destination = { name: 'siem', type: 'webhook', url: 'https://
 const WORKSPACE = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/law';
 const NAME = '6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f';
 
-function incident(overrides: Partial<IncidentSummary> = {}): IncidentSummary {
-  return {
+const incident = (overrides: Partial<IncidentSummary> = {}): IncidentSummary =>
+  sampleIncident({
     name: NAME,
     id: `${WORKSPACE}/providers/Microsoft.SecurityInsights/Incidents/${NAME}`,
     workspaceId: WORKSPACE,
-    number: 7,
-    title: 'Brute force against admin',
-    description: 'Many failed sign-ins.',
-    severity: 'High',
-    status: 'New',
     createdTimeUtc: '2024-05-01T10:00:00.000Z',
     lastModifiedTimeUtc: '2024-05-02T08:30:00.000Z',
-    incidentUrl: 'https://portal.azure.com/#asset/Microsoft_Azure_Security_Insights/Incident/x',
-    labels: ['vip'],
+    alertsCount: undefined,
     ...overrides,
-  };
-}
+  });
 
 interface StructuredEvent {
   specversion: string;
