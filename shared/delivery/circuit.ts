@@ -36,17 +36,8 @@ export interface TargetState {
   reason?: string;
 }
 
-interface StateEntity {
-  partitionKey: string;
-  rowKey: string;
-  enabled: boolean;
-  since?: string;
-  baseOkCalls?: number;
-  baseFailedCalls?: number;
-  disabledAt?: string;
-  reason?: string;
-  etag?: string;
-}
+/** The table row of a target: its state, keyed by the target name. */
+type StateEntity = Omit<TargetState, 'target'> & { partitionKey: string; rowKey: string; etag?: string };
 
 const PARTITION = 'target';
 
