@@ -95,10 +95,12 @@ export const SETTINGS = {
   INGEST_HMAC_SECRET: {
     schema: z
       .string()
-      .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a Standard Webhooks secret: whsec_<base64>')
+      .refine((v) => (v.startsWith('whsec_') ? /^whsec_[A-Za-z0-9+/=]{16,}$/.test(v) : v.length >= 16), {
+        message: 'a Standard Webhooks secret (whsec_<base64>) or a shared secret of at least 16 characters',
+      })
       .optional(),
     secret: true,
-    doc: 'When set, POST /api/events requires a Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature) made with this whsec_ secret; timestamps older or newer than 5 minutes are refused (replay window).',
+    doc: 'When set, POST /api/events requires a Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature). A whsec_<base64> secret is used as the spec says; any other value (≥ 16 characters) as the raw HMAC key (its UTF-8 bytes), for senders configured with a plain shared secret. Timestamps more than 5 minutes off are refused (replay window).',
   },
   INGEST_MAX_BODY_BYTES: {
     schema: int(1024, 100 * 1024 * 1024).default(30 * 1024 * 1024),

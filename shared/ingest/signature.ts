@@ -4,6 +4,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { HttpError } from '../http.js';
 
+/** A whsec_ secret is base64 key material (the spec); a plain shared secret is used as its UTF-8 bytes. */
+function webhookFor(secret: string): Webhook {
+  return secret.startsWith('whsec_')
+    ? new Webhook(secret)
+    : new Webhook(new Uint8Array(Buffer.from(secret, 'utf8')) as never, { format: 'raw' });
+}
+
 /** Verifies webhook-id / webhook-timestamp / webhook-signature over the body (5-minute replay window). */
 export function verifyStandardWebhook(secret: string, body: Buffer, headers: Headers): void {
   const h = {
@@ -15,7 +22,7 @@ export function verifyStandardWebhook(secret: string, body: Buffer, headers: Hea
     throw new HttpError(401, 'signature required: send webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks)');
   }
   try {
-    new Webhook(secret).verify(body.toString('utf8'), h, { jsonParse: false } as never);
+    webhookFor(secret).verify(body.toString('utf8'), h, { jsonParse: false } as never);
   } catch (e) {
     throw new HttpError(401, `signature rejected: ${(e as Error).message}`);
   }

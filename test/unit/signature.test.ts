@@ -61,6 +61,18 @@ describe('verifyStandardWebhook', () => {
     expect(e.message).toMatch(/signature required.*webhook-id, webhook-timestamp and webhook-signature/);
   });
 
+  it('takes a plain shared secret as its UTF-8 bytes (senders configured with a password-like secret)', () => {
+    const plain = 'a-plain-shared-secret-ü';
+    const body = '{"a":1}';
+    const id = 'msg_plain';
+    const at = Math.floor(Date.now() / 1000);
+    // Computed independently: HMAC-SHA256 over "id.timestamp.body" keyed with the secret's UTF-8 bytes.
+    const sig = createHmac('sha256', Buffer.from(plain, 'utf8')).update(`${id}.${at}.${body}`).digest('base64');
+    const headers = new Headers({ 'webhook-id': id, 'webhook-timestamp': String(at), 'webhook-signature': `v1,${sig}` });
+    expect(() => verifyStandardWebhook(plain, Buffer.from(body), headers)).not.toThrow();
+    expect(refusal(() => verifyStandardWebhook(`${plain}x`, Buffer.from(body), headers)).status).toBe(401);
+  });
+
   it('refuses a signature made with another secret', () => {
     const other = `whsec_${randomBytes(24).toString('base64')}`;
     const e = refusal(() => verifyStandardWebhook(SECRET, Buffer.from(body), signed(body, { secret: other })));
