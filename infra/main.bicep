@@ -153,7 +153,7 @@ param dataCollectorWorkspaceId string = ''
 param destinations string = ''
 
 @secure()
-@description('INGEST_HMAC_SECRET: whsec_ secret; when set, POST /api/events requires a Standard Webhooks signature.')
+@description('INGEST_HMAC_SECRET: whsec_ secret (or a plain shared secret of 16+ characters); when set, POST /api/events requires a Standard Webhooks signature.')
 param ingestHmacSecret string = ''
 
 @secure()
