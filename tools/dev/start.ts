@@ -14,6 +14,8 @@ const stack = await startLocalStack(devSettings()).catch((e: Error) => {
 });
 console.log(`Sentinel Bridge local stack (settings from ${file})`);
 for (const [name, url] of Object.entries(stack.urls)) console.log(`  ${name.padEnd(16)} ${url}`);
+console.log(`Try: curl -s -X POST ${stack.urls.host}/events/generic -H 'content-type: application/json' -d '{"hello":"sentinel"}'`);
+console.log('     then: npm run demo (a guided tour), or see README.md "Send events".');
 console.log('Ctrl-C stops everything.');
 
 let stopping = false;
