@@ -1,4 +1,5 @@
 // The whole local stack, started in order and stopped in reverse.
+import net from 'node:net';
 import { join } from 'node:path';
 import { functions } from '../../functions/all.js';
 import { config, resolveAppSetting } from '../../shared/config.js';
@@ -13,7 +14,37 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** Refuses to start when a port is taken, naming the setting that moves it (clearer than Azurite's exit code). */
+async function checkPortsFree(dev: DevSettings): Promise<void> {
+  const names = [
+    'HOST_PORT',
+    'AZURITE_BLOB_PORT',
+    'AZURITE_QUEUE_PORT',
+    'AZURITE_TABLE_PORT',
+    'LOGS_INGESTION_EMULATOR_PORT',
+    'SENTINEL_EMULATOR_PORT',
+    'SINK_PORT',
+  ] as const;
+  for (const name of names) {
+    const port = dev[name];
+    if (port === 0) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (!free)
+      throw new StackError(`port ${port} is in use (${name}): is another \`npm start\` running? Stop it, or set ${name} to a free port.`);
+  }
+}
+
+/** A problem the user fixes by changing a setting: printed without a stack trace. */
+export class StackError extends Error {
+  override name = 'StackError';
+}
+
 export async function startLocalStack(dev: DevSettings): Promise<LocalStack> {
+  await checkPortsFree(dev);
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);

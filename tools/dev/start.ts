@@ -9,7 +9,7 @@ for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) p
 const { startLocalStack } = await import('./stack.js');
 const stack = await startLocalStack(devSettings()).catch((e: Error) => {
   // A bad setting is the user's to fix: say which, without a stack trace.
-  console.error(e.name === 'ConfigError' ? e.message : (e.stack ?? e.message));
+  console.error(e.name === 'ConfigError' || e.name === 'StackError' ? e.message : (e.stack ?? e.message));
   process.exit(1);
 });
 console.log(`Sentinel Bridge local stack (settings from ${file})`);
