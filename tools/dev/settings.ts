@@ -30,3 +30,25 @@ export function localSettingsValues(dir = '.'): { file: string; values: Record<s
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> };
   return { file, values: parsed.Values ?? {} };
 }
+
+/**
+ * The local rules as the Bicep would make them for a custom WALLARM_TABLE: the single Wallarm table's stream takes the
+ * place of the default one (the Bicep names that table after its wallarmTable parameter). Other rules are unchanged.
+ */
+export function rulesForWallarmTable(
+  rulesJson: string | undefined,
+  wallarmTable: string | undefined,
+  defaultTable: string,
+): string | undefined {
+  if (!rulesJson || !wallarmTable || wallarmTable === defaultTable) return rulesJson;
+  let rules: { streams?: unknown }[];
+  try {
+    rules = JSON.parse(rulesJson) as { streams?: unknown }[];
+  } catch {
+    return rulesJson; // the app's config check reports it
+  }
+  if (!Array.isArray(rules)) return rulesJson;
+  const from = `Custom-${defaultTable}`;
+  const to = `Custom-${wallarmTable}`;
+  return JSON.stringify(rules.map((r) => (Array.isArray(r.streams) ? { ...r, streams: r.streams.map((s) => (s === from ? to : s)) } : r)));
+}
