@@ -64,11 +64,28 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Prom
   });
 }
 
-export async function startAzurite(options: {
+export interface AzuriteOptions {
   location: string;
   ports?: Partial<AzuritePorts>;
   silent?: boolean;
-}): Promise<RunningAzurite> {
+}
+
+/**
+ * Starts Azurite. Ports not given are picked free; should one be taken in the moment between picking and binding
+ * (parallel test files), Azurite exits and is started again on fresh ports.
+ */
+export async function startAzurite(options: AzuriteOptions): Promise<RunningAzurite> {
+  const fixed = options.ports?.blob !== undefined && options.ports.queue !== undefined && options.ports.table !== undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (e) {
+      if (fixed || attempt >= 3) throw e;
+    }
+  }
+}
+
+async function startOnce(options: AzuriteOptions): Promise<RunningAzurite> {
   const ports: AzuritePorts = {
     blob: options.ports?.blob ?? (await freePort()),
     queue: options.ports?.queue ?? (await freePort()),
@@ -85,7 +102,11 @@ export async function startAzurite(options: {
     '--location', options.location,
     '--disableTelemetry', '--skipApiVersionCheck', '--silent',
   ];
-  const child = spawn(process.execPath, args, { stdio: options.silent === false ? 'inherit' : 'ignore' });
+  const child = spawn(process.execPath, args, { stdio: options.silent === false ? 'inherit' : ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await Promise.all([
@@ -95,7 +116,8 @@ export async function startAzurite(options: {
     ]);
   } catch (e) {
     child.kill('SIGTERM');
-    throw e;
+    await exited;
+    throw new Error(`${(e as Error).message}${stderr ? `: ${stderr.trim().slice(0, 500)}` : ''}`);
   }
   return {
     ports,
