@@ -18,7 +18,17 @@ export interface LocalStackProcess {
   stop(): Promise<number | null>;
 }
 
+/** Ports are picked free just before the child binds them; if one was taken meanwhile, try once more on fresh ones. */
 export async function startLocalStackProcess(env: Record<string, string> = {}): Promise<LocalStackProcess> {
+  try {
+    return await startOnFreePorts(env);
+  } catch (e) {
+    if (!/is in use/.test((e as Error).message)) throw e;
+    return startOnFreePorts(env);
+  }
+}
+
+async function startOnFreePorts(env: Record<string, string>): Promise<LocalStackProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stack-'));
   const ports = {
     HOST_PORT: await freePort(),
