@@ -34,7 +34,7 @@ const call = (
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; json: Json }> => emulatorCall<Json>(emulator.url, tls.ca, method, path, body, headers);
+): Promise<{ status: number; json: Json }> => emulatorCall<Json>(emulator.url, tls.ca, method, path, body, { headers });
 const seed = (incidents: unknown) => call('POST', '/_emulator/incidents', incidents);
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
 

@@ -1,6 +1,7 @@
 // The bench's world: one Azurite (temp folder, free ports) with a counting proxy in front of each service, the Logs
 // Ingestion emulator on a free port, and app configurations built with loadConfig() the way the local stack builds
 // them (DCR rules for every catalog stream from tools/dev/sampleRules.ts).
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import type { BridgeRequest } from '../../shared/http.js';
 import { storage } from '../../shared/storage/clients.js';
 import { connectionStringFor, type RunningAzurite, startAzurite } from '../dev/azurite.js';
 import { localRules } from '../dev/sampleRules.js';
+import { emulatorCall } from '../emulators/client.js';
 import { type RunningEmulators, startEmulators } from '../emulators/main.js';
 import { type CountingProxy, type StorageService, startCountingProxy } from './countingProxy.js';
 
@@ -53,24 +55,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     loadConfig({ ...base, AzureWebJobsStorage: viaProxies ? counted : azurite.connectionString, ...overrides });
   await storage(config()).ensure();
   const agent = new https.Agent({ keepAlive: true, ca: emulators.ca });
-  const emulator = <T>(method: string, path: string, body?: unknown) =>
-    new Promise<{ status: number; json: T }>((resolve, reject) => {
-      const data = body === undefined ? undefined : JSON.stringify(body);
-      const req = https.request(
-        new URL(path, logsUrl),
-        { method, agent, headers: data ? { 'content-type': 'application/json' } : {} },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode ?? 0, json: (text ? JSON.parse(text) : undefined) as T });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(data);
-    });
+  const emulator = <T>(method: string, path: string, body?: unknown) => emulatorCall<T>(logsUrl, undefined, method, path, body, { agent });
   return {
     dir,
     azurite,

@@ -1,13 +1,9 @@
 // HTTP for the tour: plain fetch for the local host and the sink, node:https with the emulators' own CA for the HTTPS
 // emulators (NODE_EXTRA_CA_CERTS is not relied on: it is read only at process start and may name another CA).
-import https from 'node:https';
+import { type EmulatorAnswer, emulatorCall } from '../emulators/client.js';
 
-export interface Answer<T = unknown> {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-  json: T;
-}
+/** An HTTP answer: the same shape for the host and the emulators. */
+export type Answer<T = unknown> = EmulatorAnswer<T>;
 
 const parse = (text: string): unknown => {
   try {
@@ -36,24 +32,8 @@ export async function call<T = unknown>(
 }
 
 /** A JSON request to an HTTPS emulator, trusting only `ca`. */
-export function callEmulator<T = unknown>(ca: string, method: string, url: string, body?: unknown): Promise<Answer<T>> {
-  const data = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, ca, timeout: 15_000, headers: data ? { 'content-type': 'application/json' } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v;
-        resolve({ status: res.statusCode ?? 0, headers, text, json: parse(text) as T });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 15 s`)));
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+export const callEmulator = <T = unknown>(ca: string, method: string, url: string, body?: unknown): Promise<Answer<T>> =>
+  emulatorCall<T>(url, ca, method, url, body, { timeoutMs: 15_000 });
 
 /** Polls `read` until `done` holds or the time is up; returns the last value and whether it held. */
 export async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number): Promise<{ value: T; ok: boolean }> {
