@@ -11,6 +11,7 @@ import azureFunctions from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
 import { Cron } from 'croner';
 import type { FunctionDefinition, HttpFunction, QueueFunction, TimerFunction } from '../../functions/types.js';
+import { poisonQueueOf } from '../../shared/storage/names.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
 
@@ -265,7 +266,7 @@ export class LocalHost {
           clearInterval(renew);
           this.log(`[host] ${f.name} failed on message ${m.messageId} (dequeue ${m.dequeueCount}): ${(e as Error).message}`);
           if (m.dequeueCount >= s.maxDequeueCount) {
-            await this.options.queue(`${f.queueName}-poison`).sendMessage(m.messageText, { messageTimeToLive: -1 });
+            await this.options.queue(poisonQueueOf(f.queueName)).sendMessage(m.messageText, { messageTimeToLive: -1 });
             await q.deleteMessage(m.messageId, popReceipt);
           } else {
             await q.updateMessage(m.messageId, popReceipt, undefined, s.visibilityTimeoutSeconds);

@@ -1,14 +1,14 @@
 // `npm start`: Azurite, the emulators and the local Functions host, configured from local.settings(.sample).json.
 // Variables already set in the shell win over the file, so tests and users can override any setting.
 import { WALLARM_DEFAULT_TABLE } from '../../shared/catalog/wallarm.js';
+import { applySettings } from '../../shared/config.js';
 import { devSettings, localSettingsValues, rulesForWallarmTable } from './settings.js';
 
 const { file, values } = localSettingsValues();
-for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) process.env[k] = v;
+applySettings(values);
 const rules = rulesForWallarmTable(process.env.LOGS_INGESTION_RULES, process.env.WALLARM_TABLE || undefined, WALLARM_DEFAULT_TABLE);
 if (rules) process.env.LOGS_INGESTION_RULES = rules;
 
-// Imported after the environment is complete: the app's config module reads it on first use.
 const { startLocalStack } = await import('./stack.js');
 const stack = await startLocalStack(devSettings()).catch((e: Error) => {
   // A bad setting is the user's to fix: say which, without a stack trace.
