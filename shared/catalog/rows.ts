@@ -182,8 +182,15 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
 }
 
 /** Keeps only the table's declared columns (the service drops others silently) and folds the rest into RawData. */
+/** Declared column names per table, computed once: shaping runs for every row delivered. */
+const declaredNames = new WeakMap<TableDef, ReadonlySet<string>>();
+
 export function shapeToTable(table: TableDef, row: JsonRecord): JsonRecord {
-  const declared = new Set(columnsOf(table).map((c) => c.name));
+  let declared = declaredNames.get(table);
+  if (!declared) {
+    declared = new Set(columnsOf(table).map((c) => c.name));
+    declaredNames.set(table, declared);
+  }
   const shaped: JsonRecord = {};
   const leftover: JsonRecord = {};
   for (const [k, v] of Object.entries(row)) (declared.has(k) ? shaped : leftover)[k] = v;
