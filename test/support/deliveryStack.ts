@@ -63,7 +63,9 @@ export function useDeliveryStack(env: Record<string, string> = {}): DeliveryStac
       ...env,
     });
     await storage(stack.config).ensure();
-    stack.clock = { now: Date.parse('2026-11-25T10:00:00Z') };
+    // Relative to the real clock: the Logs Ingestion emulator, like the service, moves a TimeGenerated more than two
+    // days before (or a day after) its own receipt time. Six hours back leaves room for the tests to move it forward.
+    stack.clock = { now: Date.now() - 6 * 3600_000 };
     stack.newInstance = () => createDeliveryDeps(stack.config, () => stack.clock.now);
     stack.deps = stack.newInstance();
     stack.emulator = (method, path, body) => emulatorCall(stack.logsUrl, stack.emulators.ca, method, path, body);
