@@ -6,5 +6,5 @@ export const deliverEvents: QueueFunction = {
   kind: 'queue',
   name: 'deliverEvents',
   queueName: QUEUES.events,
-  handler: (message) => deliverEnvelope(message),
+  handler: (app, message) => deliverEnvelope(message, app.delivery),
 };

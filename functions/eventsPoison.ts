@@ -7,5 +7,5 @@ export const eventsPoison: QueueFunction = {
   kind: 'queue',
   name: 'eventsPoison',
   queueName: QUEUES.eventsPoison,
-  handler: (message) => deadLetterPoison(message),
+  handler: (app, message) => deadLetterPoison(message, app.delivery),
 };

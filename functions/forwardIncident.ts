@@ -7,7 +7,7 @@ export const forwardIncident: QueueFunction = {
   kind: 'queue',
   name: 'forwardIncident',
   queueName: QUEUES.incidents,
-  handler: async (message) => {
-    await handleIncidentMessage(message);
+  handler: async (app, message) => {
+    await handleIncidentMessage(message, app.incidents);
   },
 };

@@ -1,4 +1,4 @@
-import { handleHealth } from '../shared/operations/health.js';
+import { handleHealth, healthChecks } from '../shared/operations/health.js';
 import type { HttpFunction } from './types.js';
 
 export const health: HttpFunction = {
@@ -7,5 +7,5 @@ export const health: HttpFunction = {
   route: 'health',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: () => handleHealth(),
+  handler: (app) => handleHealth(healthChecks(app.config, app.storage, app.azure.tls)),
 };

@@ -1,4 +1,3 @@
-import { deliveryDeps } from '../shared/delivery/deliver.js';
 import { runMaintenance } from '../shared/operations/maintenance.js';
 import type { TimerFunction } from './types.js';
 
@@ -7,7 +6,7 @@ export const hourlyMaintenance: TimerFunction = {
   kind: 'timer',
   name: 'hourlyMaintenance',
   schedule: '0 0 * * * *',
-  handler: async () => {
-    await runMaintenance(deliveryDeps());
+  handler: async (app) => {
+    await runMaintenance(app);
   },
 };

@@ -8,5 +8,5 @@ export const incidentStatus: HttpFunction = {
   route: 'incidents/{destination}/status',
   methods: ['POST'],
   authLevel: 'function',
-  handler: (request) => handleIncidentStatus(request),
+  handler: (app, request) => handleIncidentStatus(request, app.incidents),
 };

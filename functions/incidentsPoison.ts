@@ -7,5 +7,5 @@ export const incidentsPoison: QueueFunction = {
   kind: 'queue',
   name: 'incidentsPoison',
   queueName: QUEUES.incidentsPoison,
-  handler: (message) => handleIncidentPoison(message),
+  handler: (app, message) => handleIncidentPoison(message, app.incidents),
 };

@@ -1,21 +1,6 @@
-// Entry point for the Azure Functions host: registers every definition with @azure/functions.
-import { app } from '@azure/functions';
-import { config } from '../shared/config.js';
+// Entry point for the Azure Functions host: the one app of the process, every function registered over it.
+import { app as host } from '@azure/functions';
 import { functions } from './all.js';
+import { registerFunctions } from './register.js';
 
-// Fail fast: a bad setting stops the app at start-up with a message naming it, not at the first request.
-config();
-
-for (const f of functions) {
-  switch (f.kind) {
-    case 'http':
-      app.http(f.name, { route: f.route, methods: f.methods, authLevel: f.authLevel, handler: f.handler });
-      break;
-    case 'queue':
-      app.storageQueue(f.name, { queueName: f.queueName, connection: 'AzureWebJobsStorage', handler: f.handler });
-      break;
-    case 'timer':
-      app.timer(f.name, { schedule: f.schedule, handler: f.handler });
-      break;
-  }
-}
+registerFunctions(host, functions);

@@ -7,5 +7,5 @@ export const ingestEvents: HttpFunction = {
   route: 'events/{source?}',
   methods: ['POST'],
   authLevel: 'function',
-  handler: (request) => handleEvents(request),
+  handler: (app, request) => handleEvents(request, app.ingest),
 };

@@ -8,5 +8,5 @@ export const legacyLogs: HttpFunction = {
   route: 'logs',
   methods: ['POST'],
   authLevel: 'anonymous',
-  handler: (request) => handleLegacyLogs(request),
+  handler: (app, request) => handleLegacyLogs(request, app.ingest),
 };

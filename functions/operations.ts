@@ -1,6 +1,4 @@
 // Operator routes: status, replay, "Test integration".
-import { deliveryDeps } from '../shared/delivery/deliver.js';
-import { lastPolls } from '../shared/incidents/handlers.js';
 import { handleReplay } from '../shared/operations/replayRoute.js';
 import { handleStatus } from '../shared/operations/status.js';
 import { handleTestIntegration } from '../shared/operations/testIntegration.js';
@@ -12,7 +10,7 @@ export const status: HttpFunction = {
   route: 'status',
   methods: ['GET'],
   authLevel: 'function',
-  handler: () => handleStatus(deliveryDeps(), () => lastPolls()),
+  handler: (app) => handleStatus(app),
 };
 
 export const replay: HttpFunction = {
@@ -21,7 +19,7 @@ export const replay: HttpFunction = {
   route: 'replay',
   methods: ['POST'],
   authLevel: 'function',
-  handler: (request) => handleReplay(request, deliveryDeps()),
+  handler: (app, request) => handleReplay(request, app),
 };
 
 export const testIntegration: HttpFunction = {
@@ -30,5 +28,5 @@ export const testIntegration: HttpFunction = {
   route: 'test',
   methods: ['POST'],
   authLevel: 'function',
-  handler: () => handleTestIntegration(deliveryDeps()),
+  handler: (app) => handleTestIntegration(app.delivery),
 };

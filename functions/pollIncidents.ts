@@ -6,7 +6,7 @@ export const pollIncidents: TimerFunction = {
   kind: 'timer',
   name: 'pollIncidents',
   schedule: '%INCIDENT_POLL_SCHEDULE%',
-  handler: async () => {
-    await runIncidentPoll();
+  handler: async (app) => {
+    await runIncidentPoll(app.incidents);
   },
 };

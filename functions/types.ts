@@ -1,6 +1,7 @@
 // Function definitions as plain objects: functions/index.ts registers them with the Functions host, and the
-// local host (tools/dev) runs the very same objects.
+// local host (tools/dev) runs the very same objects. Each handler gets the app (shared/app.ts) its host built.
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
+import type { App } from '../shared/app.js';
 
 export interface HttpFunction {
   kind: 'http';
@@ -8,14 +9,14 @@ export interface HttpFunction {
   route: string;
   methods: ('GET' | 'POST' | 'PUT' | 'DELETE')[];
   authLevel: 'anonymous' | 'function' | 'admin';
-  handler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
+  handler(app: App, request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit>;
 }
 
 export interface QueueFunction {
   kind: 'queue';
   name: string;
   queueName: string;
-  handler(message: unknown, context: InvocationContext): Promise<void>;
+  handler(app: App, message: unknown, context: InvocationContext): Promise<void>;
 }
 
 export interface TimerFunction {
@@ -23,7 +24,7 @@ export interface TimerFunction {
   name: string;
   /** NCRONTAB (six fields) or a %SETTING% binding expression. */
   schedule: string;
-  handler(timer: Timer, context: InvocationContext): Promise<void>;
+  handler(app: App, timer: Timer, context: InvocationContext): Promise<void>;
 }
 
 export type FunctionDefinition = HttpFunction | QueueFunction | TimerFunction;

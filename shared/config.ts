@@ -1,7 +1,7 @@
 // The only module that reads process.env. Every setting is declared once here, with its default and meaning;
 // the README's settings table and the Bicep consistency tests are checked against SETTINGS.
 import { z } from 'zod';
-import { checkDestinationUrl } from './destinations/urlPolicy.js';
+import { checkDestinationUrl } from './net/urlPolicy.js';
 
 const jsonOf = <T extends z.ZodType>(schema: T) =>
   z
@@ -250,34 +250,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return { ...c, storage } as Config;
 }
 
-let cached: Config | undefined;
-/** The process's configuration, parsed once. */
-export function config(): Config {
-  cached ??= loadConfig();
-  return cached;
-}
-/** Forget the parsed configuration (the local host and tests change the environment). */
-export function resetConfig(): void {
-  cached = undefined;
-}
-
-/** The log level alone, readable before (and even when) the rest of the configuration is valid. */
-export function logLevel(env: Record<string, string | undefined> = process.env): z.output<typeof SETTINGS.LOG_LEVEL.schema> {
+/** The log level alone, readable even when the rest of the configuration is invalid (to report that). */
+export function logLevel(env: Record<string, string | undefined>): z.output<typeof SETTINGS.LOG_LEVEL.schema> {
   const parsed = SETTINGS.LOG_LEVEL.schema.safeParse(env.LOG_LEVEL || undefined);
   return parsed.success ? parsed.data : 'info';
-}
-
-/** Resolves a Functions binding expression like `%INCIDENT_POLL_SCHEDULE%` the way the host does. */
-export function resolveAppSetting(expression: string): string {
-  return expression.replace(/%([A-Za-z0-9_]+)%/g, (_, key: string) => {
-    const value = (config() as Record<string, unknown>)[key] ?? process.env[key];
-    if (value === undefined) throw new ConfigError(`Binding expression %${key}% names no setting`);
-    return String(value);
-  });
-}
-
-/** Overlays settings onto the environment without replacing ones already set (local host: shell wins). */
-export function applySettings(values: Record<string, string>): void {
-  for (const [k, v] of Object.entries(values)) if (process.env[k] === undefined) process.env[k] = v;
-  resetConfig();
 }

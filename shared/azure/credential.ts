@@ -1,4 +1,4 @@
-// One credential and one TLS trust setting for every Azure SDK client the app makes.
+// One credential and one TLS trust setting for every Azure SDK client the app makes (built once in shared/app.ts).
 import { readFileSync } from 'node:fs';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { DefaultAzureCredential } from '@azure/identity';
@@ -11,21 +11,22 @@ class EmulatorCredential implements TokenCredential {
   }
 }
 
-const cache = new WeakMap<Config, TokenCredential>();
+/** SDK client options: the local emulators' CA when EMULATOR_CA_FILE is set, else nothing (the system's trust). */
+export type TlsClientOptions = { tlsOptions?: { ca: string } };
 
-export function azureCredential(config: Config): TokenCredential {
-  let c = cache.get(config);
-  if (!c) {
-    c =
-      config.BRIDGE_CREDENTIAL === 'emulator'
-        ? new EmulatorCredential()
-        : new DefaultAzureCredential(config.AZURE_CLIENT_ID ? { managedIdentityClientId: config.AZURE_CLIENT_ID } : {});
-    cache.set(config, c);
-  }
-  return c;
+/** What every Azure SDK client of the app is built with: one credential (storage too) and one TLS trust setting. */
+export interface AzureAccess {
+  credential: TokenCredential;
+  tls: TlsClientOptions;
 }
 
-/** SDK client options that trust the local emulators' CA when EMULATOR_CA_FILE is set. */
-export function tlsClientOptions(config: Config): { tlsOptions?: { ca: string } } {
-  return config.EMULATOR_CA_FILE ? { tlsOptions: { ca: readFileSync(config.EMULATOR_CA_FILE, 'utf8') } } : {};
+export function createAzureAccess(config: Config): AzureAccess {
+  const clientId = config.AZURE_CLIENT_ID ?? config.AzureWebJobsStorage__clientId;
+  return {
+    credential:
+      config.BRIDGE_CREDENTIAL === 'emulator'
+        ? new EmulatorCredential()
+        : new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}),
+    tls: config.EMULATOR_CA_FILE ? { tlsOptions: { ca: readFileSync(config.EMULATOR_CA_FILE, 'utf8') } } : {},
+  };
 }

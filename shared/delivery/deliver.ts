@@ -2,80 +2,26 @@
 // retry schedule's delay, dead-letter what a retry cannot fix, park when the target is disabled. Nothing is dropped:
 // every row ends delivered, re-enqueued, parked or dead-lettered before the message is let go.
 import type { ContainerClient } from '@azure/storage-blob';
-import { buildCatalog, type Catalog } from '../catalog/index.js';
+import type { Logger } from 'pino';
+import type { Catalog } from '../catalog/index.js';
 import type { JsonRecord } from '../catalog/types.js';
-import { type Config, config as currentConfig } from '../config.js';
-import { sendToDestination } from '../destinations/send.js';
-import { type EnvelopeWriter, queueEnvelopeWriter } from '../ingest/enqueue.js';
-import { type Envelope, parseEnvelope, rowsOf } from '../ingest/envelope.js';
-import { logger } from '../observability/logger.js';
-import { storage } from '../storage/clients.js';
-import { CONTAINERS, QUEUES, TABLES } from '../storage/names.js';
-import { Circuit } from './circuit.js';
-import { Holding } from './holding.js';
-import { Ledger } from './ledger.js';
+import type { Config } from '../config.js';
+import { type Envelope, parseEnvelope, rowsOf } from '../reliability/envelope.js';
+import type { EnvelopeWriter } from '../reliability/envelopeWriter.js';
+import { type Reliability, recordCall } from '../reliability/index.js';
+import { retryStep } from '../reliability/retrySchedule.js';
+import { streamTarget, UNREADABLE_KEY } from '../reliability/targets.js';
 import type { FailureInfo } from './outcome.js';
-import { retryStep } from './retrySchedule.js';
-import { LogsSender } from './sender.js';
-import { Stats } from './stats.js';
+import type { LogsSender } from './sender.js';
 
-export interface DeliveryDeps {
+/** What delivery needs: the reliability core plus the Logs Ingestion sender and the events queue writer. */
+export interface DeliveryDeps extends Reliability {
   config: Config;
   catalog: Catalog;
   sender: LogsSender;
   writer: EnvelopeWriter;
   claimChecks: ContainerClient;
-  stats: Stats;
-  circuit: Circuit;
-  ledger: Ledger;
-  deadLetters: Holding;
-  parked: Holding;
-  now(): number;
-  notify(event: Record<string, unknown>): Promise<void>;
-}
-
-export function createDeliveryDeps(config: Config, now: () => number = Date.now): DeliveryDeps {
-  const s = storage(config);
-  const catalog = buildCatalog({ wallarmTable: config.WALLARM_TABLE });
-  const stats = new Stats(s.table(TABLES.stats), now);
-  const claimChecks = s.container(CONTAINERS.claimChecks);
-  return {
-    config,
-    catalog,
-    sender: new LogsSender(config, catalog, now),
-    writer: queueEnvelopeWriter(s.queue(QUEUES.events), claimChecks),
-    claimChecks,
-    stats,
-    circuit: new Circuit(
-      s.table(TABLES.circuit),
-      stats,
-      { ratio: config.CIRCUIT_FAILURE_RATIO, minSamples: config.CIRCUIT_MIN_SAMPLES, windowHours: config.CIRCUIT_WINDOW_HOURS },
-      now,
-    ),
-    ledger: new Ledger(s.table(TABLES.ledger)),
-    deadLetters: new Holding('deadletters', s.table(TABLES.deadletters), claimChecks, now),
-    parked: new Holding('parked', s.table(TABLES.parked), claimChecks, now),
-    now,
-    notify: (event) => notifyOperators(config, event),
-  };
-}
-
-let cached: DeliveryDeps | undefined;
-export function deliveryDeps(): DeliveryDeps {
-  cached ??= createDeliveryDeps(currentConfig());
-  return cached;
-}
-
-/** A system notification: always logged; also POSTed to NOTIFY_WEBHOOK_URL when set. */
-async function notifyOperators(config: Config, event: Record<string, unknown>): Promise<void> {
-  logger().error({ notification: event }, String(event.message ?? event.type));
-  if (!config.NOTIFY_WEBHOOK_URL) return;
-  const result = await sendToDestination(
-    { name: 'notify', type: 'webhook', url: config.NOTIFY_WEBHOOK_URL },
-    { body: JSON.stringify(event), headers: { 'content-type': 'application/json' } },
-    { allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS, timeoutMs: 10_000 },
-  );
-  if (!result.ok) logger().warn({ error: result.error }, 'notification webhook failed');
+  log: Logger;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -89,7 +35,7 @@ const isTransient = (e: unknown) => {
 /** Rows a message could not be read into go to dead letters as they are, under the pseudo-stream `_unreadable`. */
 async function deadLetterUnreadable(deps: DeliveryDeps, message: unknown, error: Error): Promise<void> {
   const text = typeof message === 'string' ? message : JSON.stringify(message);
-  await deps.deadLetters.put('_unreadable', [{ message: text }], {
+  await deps.deadLetters.put(UNREADABLE_KEY, [{ message: text }], {
     envelopeId: 'unreadable',
     reason: `queue message is not a bridge envelope: ${error.message.slice(0, 500)}`,
   });
@@ -115,7 +61,7 @@ async function releaseClaimCheck(deps: DeliveryDeps, envelope: Envelope): Promis
   if (envelope.enc === 'blob') await deps.claimChecks.getBlockBlobClient(envelope.blob).deleteIfExists();
 }
 
-export async function deliverEnvelope(message: unknown, deps: DeliveryDeps = deliveryDeps()): Promise<void> {
+export async function deliverEnvelope(message: unknown, deps: DeliveryDeps): Promise<void> {
   const opened = await openEnvelope(deps, message);
   if (!opened) return;
   const { envelope, rows } = opened;
@@ -135,7 +81,7 @@ async function handleRows(deps: DeliveryDeps, envelope: Envelope, rows: JsonReco
 
   const result = await deps.sender.send(stream, rows);
   if (result.failures.length === 0) {
-    deps.stats.add(stream, { delivered: result.delivered, okCalls: 1 });
+    await recordCall(deps, streamTarget(stream), { ok: true, delivered: result.delivered }, 'events');
     if (envelope.retry > 0) {
       await deps.ledger.record({
         stream,
@@ -145,24 +91,17 @@ async function handleRows(deps: DeliveryDeps, envelope: Envelope, rows: JsonReco
         updatedAt: iso(deps.now()),
       });
     }
-    return deps.stats.maybeFlush();
+    return;
   }
 
-  deps.stats.add(stream, { delivered: result.delivered, failedCalls: 1, failed: result.failures.reduce((n, f) => n + f.rows.length, 0) });
-  await deps.stats.flush();
   const firstReason = result.failures[0]?.info.reason ?? 'failed';
-  const circuit = await deps.circuit.afterFailure(stream, firstReason);
-  if (circuit.opened) {
-    await deps.notify({
-      type: 'sentinelbridge.target.disabled',
-      target: stream,
-      failureRatio: circuit.ratio,
-      windowHours: deps.config.CIRCUIT_WINDOW_HOURS,
-      reason: firstReason,
-      at: iso(deps.now()),
-      message: `Target ${stream} disabled after ${Math.round(circuit.ratio * 100)}% failures; new events are parked. Fix the cause, then POST /api/replay.`,
-    });
-  }
+  const failed = result.failures.reduce((n, f) => n + f.rows.length, 0);
+  const circuit = await recordCall(
+    deps,
+    streamTarget(stream),
+    { ok: false, delivered: result.delivered, failed, reason: firstReason },
+    'events',
+  );
   for (const failure of result.failures) {
     if (circuit.disabled) await park(deps, envelope, failure.rows, `target disabled: ${failure.info.reason}`, failure.info);
     else await retryOrDeadLetter(deps, envelope, failure.rows, failure.info);
@@ -201,7 +140,7 @@ async function hold(
     ...(info?.status ? { lastStatus: info.status } : {}),
   });
   if (kind === 'deadLettered')
-    logger().warn({ stream: envelope.stream, envelopeId: envelope.id, rows: rows.length, reason }, 'dead-lettered');
+    deps.log.warn({ stream: envelope.stream, envelopeId: envelope.id, rows: rows.length, reason }, 'dead-lettered');
 }
 
 const park = (deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[], reason: string, info?: FailureInfo) =>
@@ -233,7 +172,7 @@ async function retryOrDeadLetter(deps: DeliveryDeps, envelope: Envelope, rows: J
 }
 
 /** A message the host moved to the poison queue: its rows become dead letters with the reason. */
-export async function deadLetterPoison(message: unknown, deps: DeliveryDeps = deliveryDeps()): Promise<void> {
+export async function deadLetterPoison(message: unknown, deps: DeliveryDeps): Promise<void> {
   const opened = await openEnvelope(deps, message);
   if (!opened) return;
   const { envelope, rows } = opened;

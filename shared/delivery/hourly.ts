@@ -4,10 +4,10 @@ import { HEALTH_TABLE } from '../catalog/bridge.js';
 import { toRow } from '../catalog/rows.js';
 import { streamOf } from '../catalog/tables.js';
 import type { EventType, JsonRecord } from '../catalog/types.js';
-import { logger } from '../observability/logger.js';
+import { hourKey } from '../reliability/stats.js';
+import { isKind } from '../reliability/targets.js';
 import type { DeliveryDeps } from './deliver.js';
-import { isEventStream, replay } from './replay.js';
-import { hourKey } from './stats.js';
+import { replay } from './replay.js';
 
 const HEALTH_TYPE: EventType = {
   source: 'bridge',
@@ -52,12 +52,12 @@ export async function writeHealthRecord(deps: DeliveryDeps, hour: string): Promi
 /** Tries the oldest parked item of each disabled target; success re-enables it and replays the rest. */
 export async function probeDisabledTargets(deps: DeliveryDeps): Promise<string[]> {
   const reenabled: string[] = [];
-  for (const target of (await deps.circuit.list()).filter((t) => !t.enabled && isEventStream(t.target))) {
+  for (const target of (await deps.circuit.list()).filter((t) => !t.enabled && isKind(t.target, 'stream'))) {
     const [oldest] = (await deps.parked.list(target.target)).sort((a, b) => a.key.localeCompare(b.key));
     if (oldest) {
       const result = await deps.sender.send(target.target, await deps.parked.rows(oldest));
       if (result.failures.length) {
-        logger().warn({ target: target.target, reason: result.failures[0]?.info.reason }, 'probe failed; target stays disabled');
+        deps.log.warn({ target: target.target, reason: result.failures[0]?.info.reason }, 'probe failed; target stays disabled');
         continue;
       }
       await deps.parked.remove(oldest);

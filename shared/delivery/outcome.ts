@@ -1,6 +1,6 @@
 // What a failed Logs Ingestion call means, and what a person should do about it. Like Vector's sink health check:
 // every failure maps to advice someone can act on; only answers that a retry can fix are retried.
-import { parseRetryAfter } from './retrySchedule.js';
+import { parseRetryAfter } from '../reliability/retrySchedule.js';
 
 export interface FailureInfo {
   status?: number;

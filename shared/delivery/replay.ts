@@ -1,7 +1,9 @@
 // Replay and re-enable: parked and dead-lettered work goes back on the queue in arrival order, as fresh envelopes
 // (the retry schedule starts over). Used by POST /api/replay and by the hourly probe.
+
+import type { Holding } from '../reliability/holding.js';
+import { isKind, targetOf } from '../reliability/targets.js';
 import type { DeliveryDeps } from './deliver.js';
-import type { Holding } from './holding.js';
 
 export interface ReplayOptions {
   /** Only this stream (target); default all. */
@@ -17,9 +19,6 @@ export interface ReplayResult {
   skipped: number;
 }
 
-/** Event targets are Logs Ingestion streams; destinations (`destination:<name>`) belong to the incident side. */
-export const isEventStream = (name: string) => name.startsWith('Custom-');
-
 async function drain(
   deps: DeliveryDeps,
   holding: Holding,
@@ -31,8 +30,9 @@ async function drain(
   let replayed = 0;
   for (const item of items) {
     // Only event streams go back on the events queue: incident messages have their own replay; unreadable messages stay.
-    if (!isEventStream(item.stream)) {
-      if (item.stream.startsWith('_')) skipped += 1;
+    const target = targetOf(item.stream);
+    if (target?.kind !== 'stream') {
+      if (!target) skipped += 1;
       continue;
     }
     const rows = await holding.rows(item);
@@ -47,7 +47,7 @@ async function drain(
 export async function replay(deps: DeliveryDeps, options: ReplayOptions = {}): Promise<ReplayResult> {
   const include = options.include ?? 'all';
   const disabled = (await deps.circuit.list()).filter(
-    (t) => !t.enabled && isEventStream(t.target) && (!options.stream || t.target === options.stream),
+    (t) => !t.enabled && isKind(t.target, 'stream') && (!options.stream || t.target === options.stream),
   );
   for (const t of disabled) await deps.circuit.enable(t.target);
   const parked = include === 'deadletters' ? { items: 0, events: 0, skipped: 0 } : await drain(deps, deps.parked, options.stream);

@@ -2,7 +2,7 @@
 // retry schedule instead of its own. Rows are shaped to the stream's declared columns first, because the service
 // answers 204 and silently drops undeclared columns.
 import { LogsIngestionClient, type LogsUploadFailure } from '@azure/monitor-ingestion';
-import { azureCredential, tlsClientOptions } from '../azure/credential.js';
+import type { AzureAccess } from '../azure/credential.js';
 import type { Catalog } from '../catalog/index.js';
 import { shapeToTable } from '../catalog/rows.js';
 import type { JsonRecord } from '../catalog/types.js';
@@ -39,7 +39,8 @@ export class LogsSender {
   constructor(
     private readonly config: Config,
     private readonly catalog: Catalog,
-    private readonly now: () => number = Date.now,
+    private readonly azure: AzureAccess,
+    private readonly now: () => number,
   ) {
     for (const rule of config.LOGS_INGESTION_RULES) for (const s of rule.streams) this.rules.set(s, rule);
   }
@@ -51,8 +52,8 @@ export class LogsSender {
   private client(endpoint: string): LogsIngestionClient {
     let c = this.clients.get(endpoint);
     if (!c) {
-      c = new LogsIngestionClient(endpoint, azureCredential(this.config), {
-        ...tlsClientOptions(this.config),
+      c = new LogsIngestionClient(endpoint, this.azure.credential, {
+        ...this.azure.tls,
         // Our retry schedule (re-enqueue with a delay) decides; the SDK must not retry on its own.
         retryOptions: { maxRetries: 0 },
       });

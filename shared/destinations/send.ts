@@ -8,10 +8,10 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Destination } from '../config.js';
-import { parseRetryAfter } from '../delivery/retrySchedule.js';
+import { checkAddress, checkDestinationUrl } from '../net/urlPolicy.js';
 import { safeUrl } from '../observability/logger.js';
+import { parseRetryAfter } from '../reliability/retrySchedule.js';
 import type { FormattedRequest } from './incident.js';
-import { checkAddress, checkDestinationUrl } from './urlPolicy.js';
 
 export interface SendOptions {
   /** ALLOW_PRIVATE_DESTINATIONS: private and link-local addresses may be called (loopback always may). */

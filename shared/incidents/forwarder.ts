@@ -13,41 +13,16 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Logger } from 'pino';
 import type { Config, Destination, SentinelWorkspace } from '../config.js';
-import { type RetryStep, retryStep } from '../delivery/retrySchedule.js';
 import { formatFor, formatterFor, fromArmIncident, receives } from '../destinations/index.js';
-import { type SendResult, sendToDestination } from '../destinations/send.js';
-import { logger } from '../observability/logger.js';
-import { type Storage, storage } from '../storage/clients.js';
+import type { SendResult } from '../destinations/send.js';
 import { acquireDelivery, readDelivery, releaseDelivery, writeDelivery } from './claims.js';
+import type { IncidentDeps } from './deps.js';
 import { enrichIncident } from './enrichment.js';
 import { decodeMessage, enqueueMessage, type IncidentMessage } from './messages.js';
-import {
-  type CircuitSeam,
-  circuitTarget,
-  destinationCircuit,
-  holdIncident,
-  type IncidentDeliveryDeps,
-  incidentDeliveryDeps,
-} from './outcomes.js';
-import { type SentinelClient, sentinelClient } from './sentinelClient.js';
+import { type CircuitSeam, destinationCircuit, holdIncident } from './outcomes.js';
+import type { SentinelClient } from './sentinelClient.js';
 import { addIncidentLabel, forwardCommentId, forwardCommentText } from './tagging.js';
 import { findWorkspace, workspaceArmId } from './workspaces.js';
-
-export interface ForwardDeps {
-  sentinel?: SentinelClient;
-  storage?: Storage;
-  now?: () => Date;
-  log?: Logger;
-  /** The retry schedule (default: the delivery schedule, shared/delivery/retrySchedule.ts). */
-  retry?: (retry: number, retryAfterMs?: number) => RetryStep | undefined;
-  /** Stats, circuit, dead letters, parked work, notifications (default: the shared delivery machinery). */
-  delivery?: IncidentDeliveryDeps;
-  /** Per-destination circuit (default: the shared circuit over `delivery`). */
-  circuit?: CircuitSeam;
-  send?: typeof sendToDestination;
-  /** Deadline of one destination call. */
-  timeoutMs?: number;
-}
 
 export type ForwardOutcome =
   | { result: 'delivered'; reference?: string }
@@ -73,19 +48,16 @@ interface Run {
   circuit: CircuitSeam;
   log: Logger;
   now: () => Date;
-  deps: ForwardDeps;
+  deps: IncidentDeps;
   /** Re-enqueues with the next retry delay; undefined when the schedule is exhausted. */
   again(reason: string, retryAfterMs?: number, minDelayMs?: number): Promise<ForwardOutcome | undefined>;
   dead(reason: string, status?: number): Promise<ForwardOutcome>;
   park(reason: string): Promise<ForwardOutcome>;
 }
 
-export async function forwardIncident(config: Config, raw: unknown, deps: ForwardDeps = {}): Promise<ForwardOutcome> {
-  const log = (deps.log ?? logger()).child({ component: 'forwardIncident' });
-  const st = deps.storage ?? storage(config);
-  const now = deps.now ?? (() => new Date());
-  const retry = deps.retry ?? retryStep;
-  const delivery = deps.delivery ?? incidentDeliveryDeps(config);
+export async function forwardIncident(raw: unknown, deps: IncidentDeps): Promise<ForwardOutcome> {
+  const { config, storage: st, now, retry, reliability: delivery } = deps;
+  const log = deps.log.child({ component: 'forwardIncident' });
 
   const decoded = decodeMessage(raw);
   if ('error' in decoded) {
@@ -117,9 +89,9 @@ export async function forwardIncident(config: Config, raw: unknown, deps: Forwar
     m,
     ws,
     destination,
-    sentinel: deps.sentinel ?? sentinelClient(config),
+    sentinel: deps.sentinel,
     claims: st.table('claims'),
-    circuit: deps.circuit ?? destinationCircuit(delivery, config.CIRCUIT_WINDOW_HOURS),
+    circuit: deps.circuit ?? destinationCircuit(delivery),
     log: log.child(ctx),
     now,
     deps,
@@ -154,8 +126,7 @@ export async function forwardIncident(config: Config, raw: unknown, deps: Forwar
     }
   }
 
-  if (await run.circuit.isOpen(circuitTarget(destination.name)))
-    return run.park('destination disabled (auto-disable); parked until it is re-enabled');
+  if (await run.circuit.isOpen(destination.name)) return run.park('destination disabled (auto-disable); parked until it is re-enabled');
 
   // Of two copies of this message only the lease holder sends; the other stops here (the holder's own retries carry
   // the delivery on should it fail).
@@ -218,14 +189,14 @@ async function send(run: Run): Promise<ForwardOutcome | { result: 'sent'; status
   let result: SendResult;
   try {
     const request = formatFor(destination, summary, m.event, m.deliveryId, run.now());
-    result = await (run.deps.send ?? sendToDestination)(destination, request, {
+    result = await run.deps.send(destination, request, {
       allowPrivate: config.ALLOW_PRIVATE_DESTINATIONS,
       timeoutMs: run.deps.timeoutMs ?? 15_000,
     });
   } catch (e) {
     result = { ok: false, retryable: false, error: `formatting for ${destination.type} failed: ${(e as Error).message}` };
   }
-  const state = await run.circuit.recordOutcome(circuitTarget(destination.name), result.ok, result.ok ? undefined : result.error);
+  const state = await run.circuit.recordOutcome(destination.name, result.ok, result.ok ? undefined : result.error);
   if (result.ok) return { result: 'sent', status: result.status, ...(result.reference ? { reference: result.reference } : {}) };
   if (state.disabled) return run.park(`destination disabled: ${result.error}`);
   if (result.retryable) {

@@ -8,10 +8,9 @@
 // twice. One failing workspace does not stop the others.
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
-import type { Config, SentinelWorkspace } from '../config.js';
-import { logger } from '../observability/logger.js';
-import { type Storage, storage } from '../storage/clients.js';
+import type { SentinelWorkspace } from '../config.js';
 import { claimIncident, markEnqueued, readClaim, readPollState, writePollState } from './claims.js';
+import type { IncidentDeps } from './deps.js';
 import { resolveTargets } from './forwarder.js';
 import { enqueueMessage, type IncidentEvent, newMessage } from './messages.js';
 import {
@@ -25,19 +24,10 @@ import {
   matchesCreated,
   PAGE_SIZE,
 } from './pollWindow.js';
-import { type ArmIncident, type SentinelClient, sentinelClient } from './sentinelClient.js';
+import type { ArmIncident, SentinelClient } from './sentinelClient.js';
 import { workspaceLabel } from './workspaces.js';
 
-export interface PollDeps {
-  sentinel?: SentinelClient;
-  storage?: Storage;
-  now?: () => Date;
-  log?: Logger;
-  /** Claims and enqueues in flight per workspace (default 8). */
-  concurrency?: number;
-  /** $top per request (default 1000, the API's maximum). */
-  pageSize?: number;
-}
+export type PollDeps = Pick<IncidentDeps, 'config' | 'sentinel' | 'storage' | 'log' | 'now' | 'concurrency' | 'pageSize'>;
 
 export interface WorkspacePollResult {
   workspace: string;
@@ -56,32 +46,25 @@ export interface PollResult {
   workspaces: WorkspacePollResult[];
 }
 
-export async function pollIncidents(config: Config, deps: PollDeps = {}): Promise<PollResult> {
-  const log = (deps.log ?? logger()).child({ component: 'pollIncidents' });
-  const startedAt = (deps.now ?? (() => new Date()))();
+export async function pollIncidents(deps: PollDeps): Promise<PollResult> {
+  const { config } = deps;
+  const log = deps.log.child({ component: 'pollIncidents' });
+  const startedAt = deps.now();
   if (config.SENTINEL_WORKSPACES.length === 0) {
     log.info('SENTINEL_WORKSPACES is empty: incident polling is off');
     return { startedAt: startedAt.toISOString(), workspaces: [] };
   }
   if (config.DESTINATIONS.length === 0) log.warn('DESTINATIONS is empty: incidents are listed but not claimed or forwarded');
-  const results = await Promise.all(config.SENTINEL_WORKSPACES.map((ws) => pollWorkspace(config, ws, startedAt, deps, log)));
+  const results = await Promise.all(config.SENTINEL_WORKSPACES.map((ws) => pollWorkspace(ws, startedAt, deps, log)));
   return { startedAt: startedAt.toISOString(), workspaces: results };
 }
 
-async function pollWorkspace(
-  config: Config,
-  ws: SentinelWorkspace,
-  startedAt: Date,
-  deps: PollDeps,
-  parentLog: Logger,
-): Promise<WorkspacePollResult> {
+async function pollWorkspace(ws: SentinelWorkspace, startedAt: Date, deps: PollDeps, parentLog: Logger): Promise<WorkspacePollResult> {
+  const { config, sentinel, now } = deps;
   const log = parentLog.child({ workspace: workspaceLabel(ws) });
-  const st = deps.storage ?? storage(config);
-  const sentinel = deps.sentinel ?? sentinelClient(config);
-  const claims = st.table('claims');
-  const queue = st.queue('incidents');
+  const claims = deps.storage.table('claims');
+  const queue = deps.storage.queue('incidents');
   const limit = pLimit(deps.concurrency ?? 8);
-  const now = deps.now ?? (() => new Date());
   const top = deps.pageSize ?? PAGE_SIZE;
   const result: WorkspacePollResult = {
     workspace: workspaceLabel(ws),

@@ -14,9 +14,9 @@
 // A stale etag is refused: the real service answers 409 Conflict ("Newer version of resource … exists"), the
 // emulator 412; both mean "re-read and try again" (isConflict).
 import { type Client, getClient } from '@azure-rest/core-client';
-import { azureCredential, tlsClientOptions } from '../azure/credential.js';
-import type { Config, SentinelWorkspace } from '../config.js';
-import { parseRetryAfter } from '../delivery/retrySchedule.js';
+import type { AzureAccess } from '../azure/credential.js';
+import type { SentinelWorkspace } from '../config.js';
+import { parseRetryAfter } from '../reliability/retrySchedule.js';
 import { workspaceArmId } from './workspaces.js';
 
 export const SENTINEL_API_VERSION = '2025-09-01';
@@ -102,7 +102,6 @@ export interface SentinelClient {
   putIncident(ws: SentinelWorkspace, name: string, incident: { etag?: string; properties: ArmIncidentProperties }): Promise<ArmIncident>;
   /** Creates or replaces a comment: the same commentId never makes a second comment. */
   putComment(ws: SentinelWorkspace, name: string, commentId: string, message: string): Promise<ArmComment>;
-  listComments(ws: SentinelWorkspace, name: string): Promise<ArmComment[]>;
   listAlerts(ws: SentinelWorkspace, name: string): Promise<Record<string, unknown>[]>;
   listEntities(ws: SentinelWorkspace, name: string): Promise<Record<string, unknown>[]>;
 }
@@ -135,34 +134,18 @@ export interface SentinelClientOptions {
   retryDelayInMs?: number;
 }
 
-/** The ARM scope for an endpoint: the cloud's own (sovereign clouds); management.azure.com for the local emulator. */
-export function armScope(endpoint: string): string {
-  const u = new URL(endpoint);
-  return /^(127\.0\.0\.1|localhost|\[::1\])$/.test(u.hostname) ? 'https://management.azure.com/.default' : `${u.origin}/.default`;
-}
+/** The ARM token scope of an endpoint: the cloud's own resource manager (public, US Government, China). */
+export const armScope = (endpoint: string): string => `${new URL(endpoint).origin}/.default`;
 
-const cache = new WeakMap<Config, SentinelClient>();
-
-/** The process's Sentinel client for this configuration. */
-export function sentinelClient(config: Config, options?: SentinelClientOptions): SentinelClient {
-  if (options) return createSentinelClient(config, options);
-  let c = cache.get(config);
-  if (!c) {
-    c = createSentinelClient(config);
-    cache.set(config, c);
-  }
-  return c;
-}
-
-export function createSentinelClient(config: Config, options: SentinelClientOptions = {}): SentinelClient {
-  const endpoint = config.ARM_ENDPOINT.replace(/\/+$/, '');
+export function createSentinelClient(armEndpoint: string, azure: AzureAccess, options: SentinelClientOptions = {}): SentinelClient {
+  const endpoint = armEndpoint.replace(/\/+$/, '');
   const origin = new URL(endpoint).origin;
-  const client: Client = getClient(endpoint, azureCredential(config), {
+  const client: Client = getClient(endpoint, azure.credential, {
     credentials: { scopes: [armScope(endpoint)] },
     apiVersion: SENTINEL_API_VERSION,
     retryOptions: { maxRetries: options.maxRetries ?? 3, retryDelayInMs: options.retryDelayInMs ?? 500, maxRetryDelayInMs: 8000 },
     userAgentOptions: { userAgentPrefix: 'sentinel-bridge' },
-    ...tlsClientOptions(config),
+    ...azure.tls,
   });
   const base = (ws: SentinelWorkspace) => `${workspaceArmId(ws)}/providers/Microsoft.SecurityInsights/incidents`;
   const seg = encodeURIComponent;
@@ -220,16 +203,6 @@ export function createSentinelClient(config: Config, options: SentinelClientOpti
     async putComment(ws, name, commentId, message) {
       return (await call('put', `${base(ws)}/${seg(name)}/comments/${seg(commentId)}`, { body: { properties: { message } } }))
         .body as ArmComment;
-    },
-    async listComments(ws, name) {
-      const out: ArmComment[] = [];
-      let next: string | undefined = `${base(ws)}/${seg(name)}/comments`;
-      while (next) {
-        const page = (await call('get', next)).body as { value?: ArmComment[]; nextLink?: string } | undefined;
-        out.push(...(page?.value ?? []));
-        next = page?.nextLink && new URL(page.nextLink).origin === origin ? page.nextLink : undefined;
-      }
-      return out;
     },
     async listAlerts(ws, name) {
       const body = (await call('post', `${base(ws)}/${seg(name)}/alerts`, { body: {} })).body as { value?: Record<string, unknown>[] };

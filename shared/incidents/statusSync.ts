@@ -5,19 +5,10 @@
 // destination. The update is ETag-conditional and retried on a stale etag.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { type Config, config as currentConfig } from '../config.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json, readBody } from '../http.js';
-import { logger } from '../observability/logger.js';
-import { type Storage, storage } from '../storage/clients.js';
 import { workspacesClaiming, writeDelivery } from './claims.js';
-import {
-  type ArmIncidentProperties,
-  type IncidentOwner,
-  isConflict,
-  SentinelApiError,
-  type SentinelClient,
-  sentinelClient,
-} from './sentinelClient.js';
+import type { IncidentDeps } from './deps.js';
+import { type ArmIncidentProperties, type IncidentOwner, isConflict, SentinelApiError } from './sentinelClient.js';
 import { IncidentUpdateError, updateIncident } from './tagging.js';
 import { findWorkspace, incidentArmId, parseIncidentRef, workspaceLabel } from './workspaces.js';
 
@@ -131,20 +122,15 @@ export function statusComment(destination: string, body: StatusSyncBody, classif
   return `Sentinel Bridge: ${what}.${body.comment ? ` Comment: ${body.comment}` : ''}`;
 }
 
-export interface StatusSyncDeps {
-  config?: Config;
-  sentinel?: SentinelClient;
-  storage?: Storage;
-  now?: () => Date;
-}
+export type StatusSyncDeps = Pick<IncidentDeps, 'config' | 'sentinel' | 'storage' | 'log' | 'now'>;
 
 const readText = async (request: BridgeRequest) =>
   (await readBody(request, BODY_MAX_BYTES, `body is larger than ${BODY_MAX_BYTES} bytes`)).toString('utf8');
 
-export function handleIncidentStatus(request: BridgeRequest, deps: StatusSyncDeps = {}): Promise<BridgeResponse> {
+export function handleIncidentStatus(request: BridgeRequest, deps: StatusSyncDeps): Promise<BridgeResponse> {
   return answer(async () => {
-    const config = deps.config ?? currentConfig();
-    const log = logger().child({ component: 'incidentStatus' });
+    const { config, sentinel, storage: st, now } = deps;
+    const log = deps.log.child({ component: 'incidentStatus' });
     if (!config.STATUS_SYNC_SECRET) {
       throw new HttpError(
         503,
@@ -162,8 +148,6 @@ export function handleIncidentStatus(request: BridgeRequest, deps: StatusSyncDep
 
     const ref = parseIncidentRef(body.incidentId);
     if (!ref) throw new HttpError(400, 'incidentId: not an incident name (GUID) or an incident ARM id', { field: 'incidentId' });
-    const sentinel = deps.sentinel ?? sentinelClient(config);
-    const st = deps.storage ?? storage(config);
     let candidates = config.SENTINEL_WORKSPACES;
     if (ref.workspace) {
       const ws = findWorkspace(config.SENTINEL_WORKSPACES, ref.workspace);
@@ -176,7 +160,6 @@ export function handleIncidentStatus(request: BridgeRequest, deps: StatusSyncDep
     if (candidates.length === 0) throw new HttpError(404, 'no Sentinel workspace is configured (SENTINEL_WORKSPACES)');
 
     const classification = body.classification ?? config.INCIDENT_CLOSE_CLASSIFICATION;
-    const now = deps.now ?? (() => new Date());
     try {
       for (const ws of candidates) {
         const updated = await updateIncident(sentinel, ws, ref.name, (p) =>

@@ -1,13 +1,11 @@
 // POST /api/events[/{source}] and the legacy Data Collector POST /api/logs.
 import { randomUUID } from 'node:crypto';
-import { buildCatalog, type Catalog } from '../catalog/index.js';
-import { type Config, config as currentConfig } from '../config.js';
+import type { Logger } from 'pino';
+import type { Catalog } from '../catalog/index.js';
+import type { Config } from '../config.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
-import { logger } from '../observability/logger.js';
-import { storage } from '../storage/clients.js';
-import { CONTAINERS, QUEUES } from '../storage/names.js';
 import { checkContentType, decodeContent, parseElements, readBody } from './body.js';
-import { GroupCommitter, queueEnvelopeWriter } from './enqueue.js';
+import type { GroupCommitter } from './enqueue.js';
 import { verifyDataCollector, verifyStandardWebhook } from './signature.js';
 import { type ValidatedBatch, validateElements } from './validate.js';
 
@@ -15,25 +13,8 @@ export interface IngestDeps {
   config: Config;
   catalog: Catalog;
   committer: GroupCommitter;
+  log: Logger;
   now(): Date;
-}
-
-const depsCache = new WeakMap<Config, IngestDeps>();
-
-export function ingestDeps(config: Config = currentConfig()): IngestDeps {
-  let d = depsCache.get(config);
-  if (!d) {
-    const s = storage(config);
-    const writer = queueEnvelopeWriter(s.queue(QUEUES.events), s.container(CONTAINERS.claimChecks));
-    d = {
-      config,
-      catalog: buildCatalog({ wallarmTable: config.WALLARM_TABLE }),
-      committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS),
-      now: () => new Date(),
-    };
-    depsCache.set(config, d);
-  }
-  return d;
 }
 
 /** Enqueues the valid rows; a storage failure is a 503 (the sender retries; nothing was acknowledged). */
@@ -41,12 +22,12 @@ async function commit(deps: IngestDeps, batch: ValidatedBatch, batchId: string):
   try {
     await deps.committer.submit(batch.streams);
   } catch (e) {
-    logger().error({ batchId, err: (e as Error).message }, 'enqueue failed');
+    deps.log.error({ batchId, err: (e as Error).message }, 'enqueue failed');
     throw new HttpError(503, 'events could not be stored; nothing was accepted, retry later', { batchId }, { 'retry-after': '5' });
   }
 }
 
-export function handleEvents(request: BridgeRequest, deps: IngestDeps = ingestDeps()): Promise<BridgeResponse> {
+export function handleEvents(request: BridgeRequest, deps: IngestDeps): Promise<BridgeResponse> {
   return answer(async () => {
     const sourceName = request.params.source ?? request.query.get('source') ?? 'generic';
     const source = deps.catalog.source(sourceName);
@@ -77,7 +58,7 @@ export function handleEvents(request: BridgeRequest, deps: IngestDeps = ingestDe
 const LOG_TYPE = /^[A-Za-z0-9_]{1,100}$/;
 
 /** The retired HTTP Data Collector API, signature and all: legacy senders change only the host name. */
-export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps = ingestDeps()): Promise<BridgeResponse> {
+export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps): Promise<BridgeResponse> {
   return answer(async () => {
     const legacyError = (status: number, code: string, message: string, extra: Record<string, unknown> = {}) =>
       new HttpError(status, message, { Error: code, Message: message, ...extra });

@@ -1,6 +1,5 @@
 // Structured JSON logs (pino) with secrets redacted by path; URLs of secret-bearing destinations are logged by host only.
 import pino, { type Logger } from 'pino';
-import { logLevel } from '../config.js';
 
 export const REDACT_PATHS = [
   'secret',
@@ -18,11 +17,9 @@ export const REDACT_PATHS = [
   '*.url',
 ];
 
-let root: Logger | undefined;
-
-export function logger(): Logger {
-  root ??= pino({ level: logLevel(), base: { app: 'sentinel-bridge' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
-  return root;
+/** The app's root logger; built once by the composition root (shared/app.ts). */
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { app: 'sentinel-bridge' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
 }
 
 /** Scheme and host of a URL only: webhook URLs of Teams, Slack and SIGNL4 carry their secret in the path or query. */

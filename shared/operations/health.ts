@@ -1,9 +1,9 @@
 // GET /api/health: each dependency checked with a short timeout; 503 names the failing check.
 import { createDefaultHttpClient, createPipelineRequest } from '@azure/core-rest-pipeline';
-import { tlsClientOptions } from '../azure/credential.js';
-import { type Config, config as currentConfig } from '../config.js';
+import type { TlsClientOptions } from '../azure/credential.js';
+import type { Config } from '../config.js';
 import type { BridgeResponse } from '../http.js';
-import { storage } from '../storage/clients.js';
+import type { Storage } from '../storage/clients.js';
 import { QUEUES, TABLES } from '../storage/names.js';
 
 export type Check = () => Promise<string | undefined>;
@@ -27,8 +27,7 @@ async function run(check: Check): Promise<{ ok: boolean; detail?: string }> {
   }
 }
 
-export function healthChecks(config: Config): Record<string, Check> {
-  const s = storage(config);
+export function healthChecks(config: Config, s: Storage, tls: TlsClientOptions): Record<string, Check> {
   return {
     queue: async () => {
       const p = await s.queue(QUEUES.events).getProperties();
@@ -38,16 +37,16 @@ export function healthChecks(config: Config): Record<string, Check> {
       await s.table(TABLES.ledger).getAccessPolicy();
       return undefined;
     },
-    logsIngestion: () => logsIngestionReachable(config),
+    logsIngestion: () => logsIngestionReachable(config, tls),
   };
 }
 
 /** Every DCR endpoint answers over TLS (any HTTP status counts: it is reachability, not authorisation). */
-async function logsIngestionReachable(config: Config): Promise<string> {
+async function logsIngestionReachable(config: Config, tls: TlsClientOptions): Promise<string> {
   const endpoints = [...new Set(config.LOGS_INGESTION_RULES.map((r) => r.endpoint))];
   if (endpoints.length === 0) throw new Error('LOGS_INGESTION_RULES is empty: no DCR is configured, events cannot be delivered');
   const client = createDefaultHttpClient();
-  const ca = tlsClientOptions(config).tlsOptions?.ca;
+  const ca = tls.tlsOptions?.ca;
   await Promise.all(
     endpoints.map((url) =>
       client.sendRequest(
@@ -59,7 +58,7 @@ async function logsIngestionReachable(config: Config): Promise<string> {
   return `${endpoints.length} endpoint(s) reachable`;
 }
 
-export async function handleHealth(checks: Record<string, Check> = healthChecks(currentConfig())): Promise<BridgeResponse> {
+export async function handleHealth(checks: Record<string, Check>): Promise<BridgeResponse> {
   const results = Object.fromEntries(
     await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await run(check)] as const)),
   );
@@ -69,4 +68,14 @@ export async function handleHealth(checks: Record<string, Check> = healthChecks(
   return failing.length
     ? { status: 503, jsonBody: { status: 'unhealthy', failing, checks: results } }
     : { status: 200, jsonBody: { status: 'ok', checks: results } };
+}
+
+/**
+ * The answer of every HTTP route while the settings are invalid (the host still registers them, so /api/health can
+ * say why): 503 naming the problem. Queue and timer functions are not registered then, so no work is consumed.
+ */
+export function settingsUnavailable(problem: string, route: 'health' | 'other'): BridgeResponse {
+  return route === 'health'
+    ? { status: 503, jsonBody: { status: 'unhealthy', failing: ['settings'], checks: { settings: { ok: false, detail: problem } } } }
+    : { status: 503, headers: { 'retry-after': '60' }, jsonBody: { error: `the app is not running: ${problem}` } };
 }

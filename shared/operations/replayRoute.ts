@@ -1,10 +1,10 @@
 // POST /api/replay: re-enable disabled targets (streams and destinations) and re-enqueue their parked and
 // dead-lettered work.
 import { z } from 'zod';
-import type { DeliveryDeps } from '../delivery/deliver.js';
 import { replay } from '../delivery/replay.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
 import { replayIncidents } from '../incidents/handlers.js';
+import type { OperationsDeps } from './deps.js';
 
 const bodySchema = z
   .object({
@@ -19,7 +19,7 @@ const bodySchema = z
 
 export function handleReplay(
   request: { text(): Promise<string> } & Pick<BridgeRequest, 'query'>,
-  deps: DeliveryDeps,
+  deps: OperationsDeps,
 ): Promise<BridgeResponse> {
   return answer(async () => {
     const text = (await request.text()).trim();
@@ -33,11 +33,14 @@ export function handleReplay(
     if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const { stream, destination, include } = parsed.data;
     // Naming one side replays only that side; naming neither replays both.
-    const events = destination && !stream ? undefined : await replay(deps, { stream, ...(include ? { include } : {}) });
+    const events = destination && !stream ? undefined : await replay(deps.delivery, { stream, ...(include ? { include } : {}) });
     const incidents =
       stream && !destination
         ? undefined
-        : await replayIncidents(deps.config, { ...(destination ? { destination } : {}), ...(include ? { include } : {}) });
+        : await replayIncidents(deps.incidents.reliability, deps.incidents.storage.queue('incidents'), {
+            ...(destination ? { destination } : {}),
+            ...(include ? { include } : {}),
+          });
     return json(200, { ...events, ...(incidents ? { incidents } : {}) });
   });
 }

@@ -1,10 +1,10 @@
 // GET /api/status: per target (stream) whether it is enabled, its failure ratio over the window, what waits for it.
 
-import { failureRatio } from '../delivery/circuit.js';
-import type { DeliveryDeps } from '../delivery/deliver.js';
 import type { BridgeResponse } from '../http.js';
-import { storage } from '../storage/clients.js';
+import { lastPolls } from '../incidents/handlers.js';
+import { failureRatio } from '../reliability/circuit.js';
 import { QUEUES } from '../storage/names.js';
+import type { OperationsDeps } from './deps.js';
 
 export interface TargetStatus {
   name: string;
@@ -19,24 +19,21 @@ export interface TargetStatus {
   reason?: string;
 }
 
-/** Where the incident poller records its last run (written by shared/incidents). */
-export type LastPollReader = () => Promise<unknown>;
-
 const sumBy = <T>(items: T[], key: (t: T) => string, value: (t: T) => number) => {
   const m = new Map<string, number>();
   for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + value(i));
   return m;
 };
 
-export async function handleStatus(deps: DeliveryDeps, lastPoll: LastPollReader = async () => null): Promise<BridgeResponse> {
-  const s = storage(deps.config);
+export async function handleStatus({ delivery: deps, incidents }: OperationsDeps): Promise<BridgeResponse> {
+  const s = incidents.storage;
   const [states, parked, dead, queue, poison, poll] = await Promise.all([
     deps.circuit.list(),
     deps.parked.list(),
     deps.deadLetters.list(),
     s.queue(QUEUES.events).getProperties(),
     s.queue(QUEUES.eventsPoison).getProperties(),
-    lastPoll(),
+    lastPolls(incidents),
   ]);
   const parkedBy = sumBy(
     parked,

@@ -1,22 +1,17 @@
 // Queue, table and blob clients from the configuration: a connection string locally (Azurite), the managed
 // identity and service URIs in Azure — the same settings the Functions host reads for its own triggers.
+
+import type { TokenCredential } from '@azure/core-auth';
 import { TableClient } from '@azure/data-tables';
-import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import type { Config } from '../config.js';
-import { CONTAINERS, QUEUES, TABLES } from './names.js';
-
-export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
-export type TableName = (typeof TABLES)[keyof typeof TABLES];
-export type ContainerName = (typeof CONTAINERS)[keyof typeof CONTAINERS];
+import type { ContainerName, QueueName, TableName } from './names.js';
 
 export interface Storage {
   queue(name: QueueName): QueueClient;
   table(name: TableName): TableClient;
   container(name: ContainerName): ContainerClient;
-  /** Creates every queue, table and container the app uses (local stack; Bicep creates them in Azure). */
-  ensure(): Promise<void>;
 }
 
 /**
@@ -25,8 +20,6 @@ export interface Storage {
  */
 const STORAGE_RETRY = { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000, tryTimeoutInMs: 10_000 };
 const TABLE_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2000 };
-
-const cache = new WeakMap<Config, Storage>();
 
 function memo<V>(map: Map<string, V>, key: string, make: () => V): V {
   let v = map.get(key);
@@ -37,10 +30,8 @@ function memo<V>(map: Map<string, V>, key: string, make: () => V): V {
   return v;
 }
 
-export function storage(config: Config): Storage {
-  const cached = cache.get(config);
-  if (cached) return cached;
-  const s = config.storage;
+/** Clients of the app's storage account; with identity-based settings, through the app's one credential. */
+export function createStorage(s: Config['storage'], credential: TokenCredential): Storage {
   let queues: QueueServiceClient;
   let blobs: BlobServiceClient;
   let table: (name: string) => TableClient;
@@ -51,25 +42,15 @@ export function storage(config: Config): Storage {
     table = (name) =>
       TableClient.fromConnectionString(s.connectionString, name, { allowInsecureConnection: insecure, retryOptions: TABLE_RETRY });
   } else {
-    const credential = new DefaultAzureCredential(s.clientId ? { managedIdentityClientId: s.clientId } : {});
     queues = new QueueServiceClient(s.queueServiceUri, credential, { retryOptions: STORAGE_RETRY });
     blobs = new BlobServiceClient(s.blobServiceUri, credential, { retryOptions: STORAGE_RETRY });
     table = (name) => new TableClient(s.tableServiceUri, name, credential, { retryOptions: TABLE_RETRY });
   }
   const queueClients = new Map<string, QueueClient>();
   const tableClients = new Map<string, TableClient>();
-  const result: Storage = {
+  return {
     queue: (name) => memo(queueClients, name, () => queues.getQueueClient(name)),
     table: (name) => memo(tableClients, name, () => table(name)),
     container: (name) => blobs.getContainerClient(name),
-    async ensure() {
-      await Promise.all([
-        ...Object.values(QUEUES).map((q) => result.queue(q).createIfNotExists()),
-        ...Object.values(TABLES).map((t) => result.table(t).createTable()),
-        ...Object.values(CONTAINERS).map((c) => result.container(c).createIfNotExists()),
-      ]);
-    },
   };
-  cache.set(config, result);
-  return result;
 }

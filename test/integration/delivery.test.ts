@@ -1,14 +1,14 @@
 // Delivery against Azurite and the Logs Ingestion emulator, driven through the real SDK client.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
+import type { DeliveryDeps } from '../../shared/delivery/deliver.js';
 import { deadLetterPoison, deliverEnvelope } from '../../shared/delivery/deliver.js';
 import { runHourly } from '../../shared/delivery/hourly.js';
-import { MAX_RETRIES } from '../../shared/delivery/retrySchedule.js';
-import { handleEvents, ingestDeps } from '../../shared/ingest/handlers.js';
+import { handleEvents } from '../../shared/ingest/handlers.js';
 import { handleReplay } from '../../shared/operations/replayRoute.js';
 import { handleStatus } from '../../shared/operations/status.js';
 import { handleTestIntegration } from '../../shared/operations/testIntegration.js';
-import { storage } from '../../shared/storage/clients.js';
+import { MAX_RETRIES } from '../../shared/reliability/retrySchedule.js';
 import { useDeliveryStack } from '../support/deliveryStack.js';
 import { jsonRequest, request } from '../support/http.js';
 import { drainQueue } from '../support/worker.js';
@@ -29,7 +29,7 @@ const events = (n: number, tag: string) =>
   }));
 
 async function post(body: unknown[]): Promise<void> {
-  const res = await handleEvents(jsonRequest('/api/events/generic', body, { source: 'generic' }), ingestDeps(stack.config));
+  const res = await handleEvents(jsonRequest('/api/events/generic', body, { source: 'generic' }), stack.app.ingest);
   expect(res.status).toBe(202);
 }
 
@@ -37,7 +37,9 @@ async function records(stream = STREAM): Promise<JsonRecord[]> {
   return (await stack.emulator('GET', `/_emulator/records?stream=${stream}`)).json as JsonRecord[];
 }
 
-const queue = () => storage(stack.config).queue('events');
+const queue = () => stack.app.storage.queue('events');
+/** The operator routes over one instance's delivery deps (and the stack's incident side). */
+const ops = (deps: DeliveryDeps) => ({ delivery: deps, incidents: stack.app.incidents });
 const run = (deps = stack.deps, waitForDelayedMs = 0) => drainQueue(queue(), (m) => deliverEnvelope(m, deps), { waitForDelayedMs });
 
 beforeEach(async () => {
@@ -69,7 +71,7 @@ describe('delivery', () => {
     console.log(`happy path: 300 events delivered with ${stack.tableProxy.requests.length} table operations`);
     expect(stack.tableProxy.requests).toEqual([]);
     // Status reads the counters this instance has not flushed yet.
-    const status = (await handleStatus(deps)).jsonBody as { targets: { name: string; lastSuccess: string | null }[] };
+    const status = (await handleStatus(ops(deps))).jsonBody as { targets: { name: string; lastSuccess: string | null }[] };
     expect(status.targets.find((t) => t.name === STREAM)?.lastSuccess).toBe(new Date(stack.clock.now).toISOString());
   });
 
@@ -101,12 +103,12 @@ describe('delivery', () => {
     const dead = await deps.deadLetters.list(STREAM);
     expect(dead).toHaveLength(1);
     expect(dead[0]?.reason).toContain('Monitoring Metrics Publisher');
-    const status = (await handleStatus(deps)).jsonBody as { targets: { name: string; deadLetters: number }[]; deadLetters: number };
+    const status = (await handleStatus(ops(deps))).jsonBody as { targets: { name: string; deadLetters: number }[]; deadLetters: number };
     expect(status.deadLetters).toBe(10);
     expect(status.targets.find((t) => t.name === STREAM)?.deadLetters).toBe(10);
 
     await stack.emulator('DELETE', '/_emulator/faults');
-    const replayed = await handleReplay(request({ path: '/api/replay', body: JSON.stringify({ stream: STREAM }) }), deps);
+    const replayed = await handleReplay(request({ path: '/api/replay', body: JSON.stringify({ stream: STREAM }) }), ops(deps));
     expect(replayed.jsonBody).toMatchObject({ deadLetters: { items: 1, events: 10 } });
     await run(deps);
     expect(await records()).toHaveLength(10);
@@ -133,13 +135,13 @@ describe('delivery', () => {
     const parked = await deps.parked.list(STREAM);
     expect(parked.reduce((n, p) => n + p.count, 0)).toBe(26);
 
-    const status = (await handleStatus(deps)).jsonBody as {
+    const status = (await handleStatus(ops(deps))).jsonBody as {
       targets: { name: string; enabled: boolean; parked: number; failureRatio12h: number }[];
     };
     expect(status.targets.find((t) => t.name === STREAM)).toMatchObject({ enabled: false, parked: 26, failureRatio12h: 1 });
 
     await stack.emulator('DELETE', '/_emulator/faults');
-    const replayed = await handleReplay(request({ path: '/api/replay', body: '' }), deps);
+    const replayed = await handleReplay(request({ path: '/api/replay', body: '' }), ops(deps));
     expect(replayed.jsonBody).toMatchObject({ reenabled: [STREAM], parked: { events: 26 } });
     await run(deps);
     const got = await records();
@@ -178,7 +180,7 @@ describe('delivery', () => {
       lastStatus: 503,
     });
 
-    const poison = storage(stack.config).queue('events-poison');
+    const poison = stack.app.storage.queue('events-poison');
     await deps.writer.write(STREAM, rows(2, 'poison'), { meta: { id: 'poison' } });
     const [m] = (await queue().receiveMessages()).receivedMessageItems;
     await poison.sendMessage(m?.messageText ?? '');
@@ -190,7 +192,7 @@ describe('delivery', () => {
     const unreadable = await deps.deadLetters.list('_unreadable');
     expect(unreadable[0]?.reason).toMatch(/not a bridge envelope/);
 
-    await handleReplay(request({ path: '/api/replay', body: '{"include":"deadletters"}' }), deps);
+    await handleReplay(request({ path: '/api/replay', body: '{"include":"deadletters"}' }), ops(deps));
     await run(deps);
     expect((await records()).map((r) => r.EventId).sort()).toEqual([
       'last-retry-0',
@@ -272,7 +274,7 @@ describe('delivery', () => {
     }));
     const config = { ...stack.config, LOGS_INGESTION_RULES: rules };
     const { LogsSender } = await import('../../shared/delivery/sender.js');
-    broken.sender = new LogsSender(config, broken.catalog);
+    broken.sender = new LogsSender(config, broken.catalog, stack.app.azure, () => stack.clock.now);
     const result = (await handleTestIntegration({ ...broken, config })).jsonBody as {
       ok: boolean;
       streams: { stream: string; ok: boolean; status?: number; advice?: string }[];

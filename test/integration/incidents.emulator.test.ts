@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAzureAccess } from '../../shared/azure/credential.js';
 import { loadConfig } from '../../shared/config.js';
 import {
   type ArmIncident,
@@ -45,7 +46,7 @@ function clientFor(url: string, maxRetries = 0): SentinelClient {
     BRIDGE_CREDENTIAL: 'emulator',
     EMULATOR_CA_FILE: tls.caFile,
   });
-  return createSentinelClient(config, { maxRetries, retryDelayInMs: 10 });
+  return createSentinelClient(config.ARM_ENDPOINT, createAzureAccess(config), { maxRetries, retryDelayInMs: 10 });
 }
 
 async function listAllNames(filter?: string, orderby?: string, top = 1000): Promise<{ names: string[]; pages: number }> {
@@ -226,7 +227,6 @@ describe('Sentinel emulator', () => {
     await client.putComment(ws, 'inc-2', 'c-1', 'first');
     await client.putComment(ws, 'inc-2', 'c-1', 'first, edited');
     await client.putComment(ws, 'inc-2', 'c-2', 'second');
-    expect((await client.listComments(ws, 'inc-2')).map((c) => c.properties.message)).toEqual(['first, edited', 'second']);
     const view = (await call('GET', '/_emulator/incidents/inc-2')).json;
     expect(
       view.comments.map((c: { name: string; properties: { message: string; createdTimeUtc: string } }) => [

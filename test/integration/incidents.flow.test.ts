@@ -3,7 +3,6 @@
 import { Webhook } from 'standardwebhooks';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.js';
-import { RETRY_CYCLES_MS } from '../../shared/delivery/retrySchedule.js';
 import {
   handleIncidentMessage,
   handleIncidentPoison,
@@ -12,13 +11,13 @@ import {
   runIncidentPoll,
 } from '../../shared/incidents/handlers.js';
 import { deliveryIdOf } from '../../shared/incidents/messages.js';
-import { incidentDeliveryDeps } from '../../shared/incidents/outcomes.js';
-import { createSentinelClient, sentinelClient } from '../../shared/incidents/sentinelClient.js';
+import { createSentinelClient } from '../../shared/incidents/sentinelClient.js';
 import { updateIncident } from '../../shared/incidents/tagging.js';
 import { workspaceKey } from '../../shared/incidents/workspaces.js';
-import { storage } from '../../shared/storage/clients.js';
+import { RETRY_CYCLES_MS } from '../../shared/reliability/retrySchedule.js';
+import { appOf } from '../../tools/dev/apps.js';
 import {
-  cfg,
+  app,
   drain,
   emulatorIncident,
   hoursAgo,
@@ -100,7 +99,7 @@ describe('poll → forward → tag and comment', () => {
     const others = seeds.filter((x) => !matching.includes(x));
 
     await poll();
-    const queue = storage(cfg()).queue('incidents');
+    const queue = app().storage.queue('incidents');
     expect((await queue.getProperties()).approximateMessagesCount).toBe(matching.length * DEST_PATHS.length);
     expect(await drain()).toBe(matching.length * DEST_PATHS.length);
 
@@ -173,7 +172,7 @@ describe('poll → forward → tag and comment', () => {
     }
 
     // State partitioned per workspace.
-    const claims = storage(cfg()).table('claims');
+    const claims = app().storage.table('claims');
     for (const ws of [WS_A, WS_B]) {
       const rows = [];
       for await (const e of claims.listEntities({ queryOptions: { filter: `PartitionKey eq '${workspaceKey(ws)}'` } }))
@@ -201,8 +200,8 @@ describe('poll → forward → tag and comment', () => {
     }));
     await seed(s, seeds);
     // The second instance has its own configuration object, so its own storage and Sentinel clients.
-    await Promise.all([poll(), runIncidentPoll({ config: loadConfig(process.env) }), poll()]);
-    expect((await storage(cfg()).queue('incidents').getProperties()).approximateMessagesCount).toBe(seeds.length * DEST_PATHS.length);
+    await Promise.all([poll(), runIncidentPoll(appOf(loadConfig(process.env)).incidents), poll()]);
+    expect((await app().storage.queue('incidents').getProperties()).approximateMessagesCount).toBe(seeds.length * DEST_PATHS.length);
     await drain();
     const paths = await byPath();
     for (const p of DEST_PATHS) expect([...(paths[p] ?? [])].sort(), p).toEqual(seeds.map((x) => x.name).sort());
@@ -218,14 +217,14 @@ describe('poll → forward → tag and comment', () => {
       ...process.env,
       DESTINATIONS: JSON.stringify([{ name: 'ops-signl4', type: 'signl4', url: `${s.sink.url}/signl4/teamsecret` }]),
     });
-    await runIncidentPoll({ config: onlySignl4 });
+    await runIncidentPoll(appOf(onlySignl4).incidents);
     await sinkCall(s, 'POST', '/_emulator/faults', { status: 503, count: 3 });
 
     // The real schedule: the first failure re-enqueues with the first delay (1 s) as the visibility timeout.
-    const queue = storage(cfg()).queue('incidents');
+    const queue = app().storage.queue('incidents');
     const first = (await queue.receiveMessages()).receivedMessageItems[0];
     expect(first).toBeDefined();
-    const outcome = await handleIncidentMessage(JSON.parse(first?.messageText ?? ''), { config: onlySignl4 });
+    const outcome = await handleIncidentMessage(JSON.parse(first?.messageText ?? ''), appOf(onlySignl4).incidents);
     await queue.deleteMessage(first?.messageId ?? '', first?.popReceipt ?? '');
     expect(outcome).toMatchObject({ result: 'retry', delayMs: RETRY_CYCLES_MS[0]?.[0] });
     expect((await queue.receiveMessages()).receivedMessageItems).toHaveLength(0); // not visible yet
@@ -234,7 +233,7 @@ describe('poll → forward → tag and comment', () => {
     // Then two more failures and a success (short delays for the test; the schedule is the function's seam).
     const outcomes: string[] = [];
     await drain(async (m) => {
-      const o = await handleIncidentMessage(m, { config: onlySignl4, retry: (n) => ({ retry: n, cycle: 1, delayMs: 200 }) });
+      const o = await handleIncidentMessage(m, { ...appOf(onlySignl4).incidents, retry: (n) => ({ retry: n, cycle: 1, delayMs: 200 }) });
       outcomes.push(o.result);
     });
     expect(outcomes).toEqual(['retry', 'retry', 'delivered']);
@@ -254,15 +253,15 @@ describe('poll → forward → tag and comment', () => {
       ...process.env,
       DESTINATIONS: JSON.stringify([{ name: 'ops-slack', type: 'slack', url: `${s.sink.url}/slack` }]),
     });
-    await runIncidentPoll({ config: onlySlack });
+    await runIncidentPoll(appOf(onlySlack).incidents);
     await sinkCall(s, 'POST', '/_emulator/faults', { status: 404, count: 1 });
     const outcomes: unknown[] = [];
-    await drain(async (m) => outcomes.push(await handleIncidentMessage(m, { config: onlySlack })));
+    await drain(async (m) => outcomes.push(await handleIncidentMessage(m, appOf(onlySlack).incidents)));
     expect(outcomes).toEqual([{ result: 'dead-lettered', reason: expect.stringMatching(/HTTP 404/) }]);
-    const held = await incidentDeliveryDeps(cfg()).deadLetters.list('destination:ops-slack');
+    const held = await app().reliability.deadLetters.list('destination:ops-slack');
     const item = held.find((h) => h.envelopeId === deliveryIdOf(WS_A, name, 'created', 'ops-slack'));
     expect(item).toMatchObject({ count: 1, attempts: 1, status: 404, reason: expect.stringMatching(/no such webhook/) });
-    expect(await incidentDeliveryDeps(cfg()).deadLetters.rows(item as NonNullable<typeof item>)).toEqual([
+    expect(await app().reliability.deadLetters.rows(item as NonNullable<typeof item>)).toEqual([
       expect.objectContaining({ incident: name, destination: 'ops-slack', event: 'created' }),
     ]);
     expect((await emulatorIncident(s, name)).comments).toEqual([]);
@@ -281,7 +280,7 @@ describe('closure', () => {
 
     // Closed in Sentinel (an analyst), and another closed incident the bridge never forwarded.
     await seed(s, [{ name: never, severity: 'High', status: 'Closed' }]);
-    const closed = await updateIncident(sentinelClient(cfg()), WS_A, name, (p) => ({
+    const closed = await updateIncident(app().incidents.sentinel, WS_A, name, (p) => ({
       ...p,
       status: 'Closed',
       classification: 'TruePositive',
@@ -310,12 +309,12 @@ describe('idempotency', () => {
     const name = newName();
     await seed(s, [{ name, severity: 'High', status: 'New' }]);
     await poll();
-    const queue = storage(cfg()).queue('incidents');
+    const queue = app().storage.queue('incidents');
     const { peekedMessageItems: receivedMessageItems } = await queue.peekMessages({ numberOfMessages: 32 });
     expect(receivedMessageItems).toHaveLength(DEST_PATHS.length);
     for (const m of receivedMessageItems) await queue.sendMessage(m.messageText); // every message twice
     const outcomes: string[] = [];
-    await drain(async (m) => outcomes.push((await handleIncidentMessage(m)).result));
+    await drain(async (m) => outcomes.push((await handleIncidentMessage(m, app().incidents)).result));
     expect(outcomes.filter((o) => o === 'delivered')).toHaveLength(DEST_PATHS.length);
     // A copy that arrives while the first is still tagging may finish the tagging too (idempotent): never a second send.
     expect(outcomes.filter((o) => o !== 'delivered').every((o) => o === 'duplicate' || o === 'annotated')).toBe(true);
@@ -330,7 +329,7 @@ describe('idempotency', () => {
       { name: stale, severity: 'High', status: 'New' },
       { name: fresh, severity: 'Low', status: 'New' },
     ]);
-    const claims = storage(cfg()).table('claims');
+    const claims = app().storage.table('claims');
     const row = (name: string, minutesAgo: number) => ({
       partitionKey: workspaceKey(WS_A),
       rowKey: `incident|${name}|created`,
@@ -354,8 +353,8 @@ describe('idempotency', () => {
       ...process.env,
       DESTINATIONS: JSON.stringify([{ name: 'ops-teams', type: 'teams', url: `${s.sink.url}/teams` }]),
     });
-    await runIncidentPoll({ config: onlyTeams });
-    const sentinel = createSentinelClient(onlyTeams, { maxRetries: 0 });
+    await runIncidentPoll(appOf(onlyTeams).incidents);
+    const sentinel = createSentinelClient(onlyTeams.ARM_ENDPOINT, appOf(onlyTeams).azure, { maxRetries: 0 });
     // The forwarder's read of the incident passes; the tagging that follows the send fails.
     await sentinelCall(s, 'POST', '/_emulator/faults', [
       { latencyMs: 1, count: 1 },
@@ -364,7 +363,8 @@ describe('idempotency', () => {
     const outcomes: string[] = [];
     await drain(async (m) => {
       outcomes.push(
-        (await handleIncidentMessage(m, { config: onlyTeams, sentinel, retry: (n) => ({ retry: n, cycle: 1, delayMs: 100 }) })).result,
+        (await handleIncidentMessage(m, { ...appOf(onlyTeams).incidents, sentinel, retry: (n) => ({ retry: n, cycle: 1, delayMs: 100 }) }))
+          .result,
       );
     });
     expect(outcomes).toEqual(['retry', 'annotated']);
@@ -390,27 +390,27 @@ describe('auto-disable and replay', () => {
       CIRCUIT_MIN_SAMPLES: '2',
       CIRCUIT_FAILURE_RATIO: '0.5',
     });
-    await runIncidentPoll({ config: cb });
+    await runIncidentPoll(appOf(cb).incidents);
     await sinkCall(s, 'POST', '/_emulator/faults', { status: 500, count: 2 });
-    const fast = { config: cb, retry: (n: number) => ({ retry: n, cycle: 1, delayMs: 100 }) };
+    const fast = { ...appOf(cb).incidents, retry: (n: number) => ({ retry: n, cycle: 1, delayMs: 100 }) };
     const outcomes: string[] = [];
     await drain(async (m) => outcomes.push((await handleIncidentMessage(m, fast)).result));
     // Handled concurrently, the first failure may be retried before the second opens the circuit, or both may see it
     // open: either way both incidents end parked and nothing is sent twice.
     expect(outcomes.filter((o) => o === 'parked')).toHaveLength(2);
     expect(outcomes.every((o) => o === 'parked' || o === 'retry')).toBe(true);
-    const state = await incidentDeliveryDeps(cb).circuit.state(`destination:${dest}`);
+    const state = await appOf(cb).reliability.circuit.state(`destination:${dest}`);
     expect(state.enabled).toBe(false);
-    expect((await incidentDeliveryDeps(cb).parked.list(`destination:${dest}`)).map((p) => p.count)).toEqual([1, 1]);
+    expect((await appOf(cb).reliability.parked.list(`destination:${dest}`)).map((p) => p.count)).toEqual([1, 1]);
 
     // The hourly probe: the oldest parked incident goes past the open circuit; while it fails the destination stays off.
     await sinkCall(s, 'POST', '/_emulator/faults', { status: 502, count: 1 });
     expect(await probeIncidentDestination(dest, fast)).toBe(false);
-    expect((await incidentDeliveryDeps(cb).circuit.state(`destination:${dest}`)).enabled).toBe(false);
-    expect(await incidentDeliveryDeps(cb).parked.list(`destination:${dest}`)).toHaveLength(2);
+    expect((await appOf(cb).reliability.circuit.state(`destination:${dest}`)).enabled).toBe(false);
+    expect(await appOf(cb).reliability.parked.list(`destination:${dest}`)).toHaveLength(2);
     // Once it goes through, the destination is re-enabled and the rest replayed.
     expect(await probeIncidentDestination(dest, fast)).toBe(true);
-    expect((await incidentDeliveryDeps(cb).circuit.state(`destination:${dest}`)).enabled).toBe(true);
+    expect((await appOf(cb).reliability.circuit.state(`destination:${dest}`)).enabled).toBe(true);
     await drain((m) => handleIncidentMessage(m, fast));
     const ok = (await received(s)).filter((r) => r.path === '/cb');
     expect(ok).toHaveLength(5); // two refused, one refused probe, then each once
@@ -421,7 +421,7 @@ describe('auto-disable and replay', () => {
         .sort(),
     ).toEqual([...names].sort());
     for (const name of names) expect((await emulatorIncident(s, name)).comments).toHaveLength(1);
-    expect(await incidentDeliveryDeps(cb).parked.list(`destination:${dest}`)).toEqual([]);
+    expect(await appOf(cb).reliability.parked.list(`destination:${dest}`)).toEqual([]);
   });
 
   it('a poison message becomes a replayable dead letter of its destination', async () => {
@@ -432,14 +432,19 @@ describe('auto-disable and replay', () => {
       ...process.env,
       DESTINATIONS: JSON.stringify([{ name: 'ops-poison', type: 'slack', url: `${s.sink.url}/poison` }]),
     });
-    await runIncidentPoll({ config: only });
-    const queue = storage(cfg()).queue('incidents');
+    await runIncidentPoll(appOf(only).incidents);
+    const queue = app().storage.queue('incidents');
     const [m] = (await queue.receiveMessages()).receivedMessageItems;
     await queue.deleteMessage(m?.messageId ?? '', m?.popReceipt ?? '');
-    await handleIncidentPoison(JSON.parse(m?.messageText ?? ''), { config: only });
-    expect((await incidentDeliveryDeps(only).deadLetters.list('destination:ops-poison'))[0]?.reason).toMatch(/incidents-poison/);
-    expect(await replayIncidents(only, { destination: 'ops-poison', include: 'deadletters' })).toMatchObject({ deadLetters: 1 });
-    await drain((x) => handleIncidentMessage(x, { config: only }));
+    await handleIncidentPoison(JSON.parse(m?.messageText ?? ''), appOf(only).incidents);
+    expect((await appOf(only).reliability.deadLetters.list('destination:ops-poison'))[0]?.reason).toMatch(/incidents-poison/);
+    expect(
+      await replayIncidents(appOf(only).reliability, app().storage.queue('incidents'), {
+        destination: 'ops-poison',
+        include: 'deadletters',
+      }),
+    ).toMatchObject({ deadLetters: 1 });
+    await drain((x) => handleIncidentMessage(x, appOf(only).incidents));
     expect((await received(s)).filter((r) => r.path === '/poison')).toHaveLength(1);
   });
 });

@@ -9,8 +9,9 @@ import { InvocationContext, type Timer } from '@azure/functions';
 import { afterAll, beforeAll } from 'vitest';
 import { forwardIncident } from '../../functions/forwardIncident.js';
 import { pollIncidents } from '../../functions/pollIncidents.js';
-import { type Config, config, resetConfig } from '../../shared/config.js';
-import { storage } from '../../shared/storage/clients.js';
+import type { App } from '../../shared/app.js';
+import { type Config, loadConfig } from '../../shared/config.js';
+import { appOf, ensureStorageOf } from '../../tools/dev/apps.js';
 import { type RunningAzurite, startAzurite } from '../../tools/dev/azurite.js';
 import { startSentinelEmulator } from '../../tools/emulators/sentinel.js';
 import type { ReceivedRequest, RunningEmulator } from '../../tools/emulators/server.js';
@@ -48,6 +49,8 @@ export function destinations(sinkUrl: string) {
   ];
 }
 
+let config: Config;
+
 /** Starts the stack for the test file and points the app's settings at it. */
 export function useIncidentStack(): { current: Stack } {
   const ref = {} as { current: Stack };
@@ -70,9 +73,10 @@ export function useIncidentStack(): { current: Stack } {
       STATUS_SYNC_SECRET: STATUS_SECRET,
       LOG_LEVEL: 'silent',
     };
+    // Variants of these settings are made with loadConfig({ ...process.env, … }).
     Object.assign(process.env, env);
-    resetConfig();
-    await storage(config()).ensure();
+    config = loadConfig(env);
+    await ensureStorageOf(config);
     ref.current = { azurite, sentinel, sink, tls, env };
   }, 30_000);
   afterAll(async () => {
@@ -101,7 +105,7 @@ export async function reset(s: Stack): Promise<void> {
     sentinelCall(s, 'DELETE', '/_emulator/faults'),
     sinkCall(s, 'DELETE', '/_emulator/received'),
     sinkCall(s, 'DELETE', '/_emulator/faults'),
-    storage(config()).queue('incidents').clearMessages(),
+    app().storage.queue('incidents').clearMessages(),
   ]);
 }
 
@@ -143,17 +147,17 @@ export const context = (functionName: string) => new InvocationContext({ invocat
 const timer = { isPastDue: false, schedule: { adjustForDST: false } } as Timer;
 
 /** Runs the timer function once, as the host would. */
-export const poll = () => pollIncidents.handler(timer, context('pollIncidents'));
+export const poll = () => pollIncidents.handler(app(), timer, context('pollIncidents'));
 
 /**
  * Runs the queue function on every message of `incidents` until the queue is empty, including messages re-enqueued
  * with a visibility delay (waits for them up to `waitMs`). Each batch runs concurrently, as the host does.
  */
 export async function drain(
-  handler: (message: unknown) => Promise<unknown> = (m) => forwardIncident.handler(m, context('forwardIncident')),
+  handler: (message: unknown) => Promise<unknown> = (m) => forwardIncident.handler(app(), m, context('forwardIncident')),
   waitMs = 15_000,
 ): Promise<number> {
-  const queue = storage(config()).queue('incidents');
+  const queue = app().storage.queue('incidents');
   const deadline = Date.now() + waitMs;
   let handled = 0;
   for (;;) {
@@ -181,4 +185,6 @@ export async function drain(
   }
 }
 
-export const cfg = (): Config => config();
+export const cfg = (): Config => config;
+/** The app of the stack's settings (one per file, as one Functions instance). */
+export const app = (): App => appOf(config);

@@ -3,9 +3,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { incidentStatus } from '../../functions/incidentStatus.js';
 import { loadConfig } from '../../shared/config.js';
 import { handleIncidentStatus } from '../../shared/incidents/handlers.js';
-import { type ArmIncident, createSentinelClient, type SentinelClient, sentinelClient } from '../../shared/incidents/sentinelClient.js';
+import { type ArmIncident, createSentinelClient, type SentinelClient } from '../../shared/incidents/sentinelClient.js';
 import { request } from '../support/http.js';
 import {
+  app,
   cfg,
   context,
   drain,
@@ -36,12 +37,15 @@ const statusRequest = (destination: string, body: unknown, secret: string | null
     params: { destination },
   });
 const sync = (destination: string, body: unknown, secret?: string | null) =>
-  incidentStatus.handler(statusRequest(destination, body, secret), context('incidentStatus'));
+  incidentStatus.handler(app(), statusRequest(destination, body, secret), context('incidentStatus'));
 
 describe('status sync: refusals', () => {
   it('503 with a clear message when STATUS_SYNC_SECRET is unset', async () => {
     const off = loadConfig({ ...process.env, STATUS_SYNC_SECRET: '' });
-    const r = await handleIncidentStatus(statusRequest('ops-signl4', { incidentId: newName(), action: 'close' }), { config: off });
+    const r = await handleIncidentStatus(statusRequest('ops-signl4', { incidentId: newName(), action: 'close' }), {
+      ...app().incidents,
+      config: off,
+    });
     expect(r.status).toBe(503);
     expect(r.jsonBody).toEqual({ error: expect.stringMatching(/status sync is off: set STATUS_SYNC_SECRET/) });
   });
@@ -150,8 +154,8 @@ describe('status sync: updates', () => {
     const s = stack.current;
     const name = newName();
     await seed(s, [{ name, severity: 'High', status: 'New' }]);
-    const real = sentinelClient(cfg());
-    const other = createSentinelClient(cfg());
+    const real = app().incidents.sentinel;
+    const other = createSentinelClient(cfg().ARM_ENDPOINT, app().azure);
     let raced = false;
     const statuses: number[] = [];
     // Between the handler's read and its write, an analyst adds a label: the handler's etag is now stale.
@@ -178,9 +182,7 @@ describe('status sync: updates', () => {
     };
     const r = await handleIncidentStatus(
       statusRequest('ops-signl4', { incidentId: name, action: 'close', classification: 'TruePositive', comment: 'confirmed' }),
-      {
-        sentinel: racing,
-      },
+      { ...app().incidents, sentinel: racing },
     );
     expect(r.status).toBe(200);
     expect(statuses).toEqual([412, 200]);

@@ -11,9 +11,9 @@ import { ingestEvents } from '../../functions/ingestEvents.js';
 import { legacyLogs } from '../../functions/legacyLogs.js';
 import { type Config, loadConfig } from '../../shared/config.js';
 import type { BridgeResponse } from '../../shared/http.js';
-import { handleEvents, ingestDeps } from '../../shared/ingest/handlers.js';
+import { handleEvents } from '../../shared/ingest/handlers.js';
 import { handleHealth, healthChecks } from '../../shared/operations/health.js';
-import { storage } from '../../shared/storage/clients.js';
+import { appOf, ensureStorageOf, ingestOf } from '../../tools/dev/apps.js';
 import { connectionStringFor, freePort } from '../../tools/dev/azurite.js';
 import { useAzurite } from '../support/azurite.js';
 import { jsonRequest } from '../support/http.js';
@@ -99,7 +99,7 @@ let viaProxy: Config;
 
 beforeAll(async () => {
   direct = loadConfig({ AzureWebJobsStorage: azurite.current.connectionString, LOG_LEVEL: 'silent' });
-  await storage(direct).ensure();
+  await ensureStorageOf(direct);
   proxy = await startProxy(azurite.current.ports.queue);
   viaProxy = loadConfig({
     AzureWebJobsStorage: connectionStringFor({ ...azurite.current.ports, queue: proxy.port }),
@@ -113,8 +113,8 @@ afterAll(async () => {
   await proxy?.close();
 });
 
-const eventsQueue = () => storage(direct).queue('events');
-const drain = () => drainEnvelopes(eventsQueue(), storage(direct).container('claim-checks'));
+const eventsQueue = () => appOf(direct).storage.queue('events');
+const drain = () => drainEnvelopes(eventsQueue(), appOf(direct).storage.container('claim-checks'));
 const waiting = async (queue: QueueClient = eventsQueue()) =>
   (await queue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.length;
 
@@ -125,7 +125,7 @@ afterEach(async () => {
 });
 
 const post = (config: Config, value: unknown) =>
-  handleEvents(jsonRequest('/api/events/generic', value, { source: 'generic' }), ingestDeps(config));
+  handleEvents(jsonRequest('/api/events/generic', value, { source: 'generic' }), ingestOf(config));
 
 /** Tracks whether a promise has settled, without waiting for it. */
 function track<T>(p: Promise<T>) {
@@ -199,13 +199,13 @@ describe('group commit: 202 only after the message is durably enqueued', () => {
 
   it('a missing queue → 503, not 202', async () => {
     const other = loadConfig({ AzureWebJobsStorage: azurite.current.connectionString, LOG_LEVEL: 'silent' });
-    await storage(other).queue('events').delete();
+    await appOf(other).storage.queue('events').delete();
     try {
       const res = await post(other, { type: 'no-queue' });
       expect(res.status).toBe(503);
       expect(res.headers?.['retry-after']).toBeDefined();
     } finally {
-      await storage(other).queue('events').createIfNotExists();
+      await appOf(other).storage.queue('events').createIfNotExists();
     }
   });
 
@@ -241,7 +241,7 @@ describe('group commit: 202 only after the message is durably enqueued', () => {
 describe('GET /api/health (storage checks)', () => {
   /** Only the storage checks: the other checks (delivery targets, …) are tested with their modules. */
   const storageChecks = (config: Config) => {
-    const { queue, table } = healthChecks(config);
+    const { queue, table } = healthChecks(config, appOf(config).storage, {});
     if (!queue || !table) throw new Error('health has no queue/table check');
     return { queue, table };
   };

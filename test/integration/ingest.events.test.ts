@@ -10,8 +10,8 @@ import type { JsonRecord } from '../../shared/catalog/types.js';
 import { WALLARM_TYPE_NAMES } from '../../shared/catalog/wallarm.js';
 import { type Config, loadConfig } from '../../shared/config.js';
 import type { BridgeResponse } from '../../shared/http.js';
-import { handleEvents, type IngestDeps, ingestDeps } from '../../shared/ingest/handlers.js';
-import { storage } from '../../shared/storage/clients.js';
+import { handleEvents, type IngestDeps } from '../../shared/ingest/handlers.js';
+import { appOf, ensureStorageOf, ingestOf } from '../../tools/dev/apps.js';
 import { useAzurite } from '../support/azurite.js';
 import { jsonRequest, request } from '../support/http.js';
 import { drainEnvelopes } from '../support/queue.js';
@@ -21,7 +21,7 @@ let baseEnv: Record<string, string>;
 
 beforeAll(async () => {
   baseEnv = { AzureWebJobsStorage: azurite.current.connectionString, LOG_LEVEL: 'silent' };
-  await storage(loadConfig(baseEnv)).ensure();
+  await ensureStorageOf(loadConfig(baseEnv));
 });
 
 const configs = new Map<string, Config>();
@@ -33,11 +33,11 @@ function depsFor(extra: Record<string, string> = {}): IngestDeps {
     config = loadConfig({ ...baseEnv, ...extra });
     configs.set(key, config);
   }
-  return ingestDeps(config);
+  return ingestOf(config);
 }
 
 const drain = () => {
-  const s = storage(loadConfig(baseEnv));
+  const s = appOf(loadConfig(baseEnv)).storage;
   return drainEnvelopes(s.queue('events'), s.container('claim-checks'));
 };
 

@@ -5,8 +5,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import { type Config, loadConfig } from '../../shared/config.js';
-import { handleLegacyLogs, ingestDeps } from '../../shared/ingest/handlers.js';
-import { storage } from '../../shared/storage/clients.js';
+import { handleLegacyLogs } from '../../shared/ingest/handlers.js';
+import { appOf, ensureStorageOf, ingestOf } from '../../tools/dev/apps.js';
 import { useAzurite } from '../support/azurite.js';
 import { request } from '../support/http.js';
 import { drainEnvelopes } from '../support/queue.js';
@@ -23,10 +23,10 @@ beforeAll(async () => {
     DATA_COLLECTOR_WORKSPACE_ID: WORKSPACE,
     DATA_COLLECTOR_SHARED_KEY: KEY,
   });
-  await storage(config).ensure();
+  await ensureStorageOf(config);
 });
 
-const drain = () => drainEnvelopes(storage(config).queue('events'), storage(config).container('claim-checks'));
+const drain = () => drainEnvelopes(appOf(config).storage.queue('events'), appOf(config).storage.container('claim-checks'));
 afterEach(async () => {
   await drain();
 });
@@ -59,7 +59,7 @@ function legacy(
     timeField,
     headers = {},
   }: Send,
-  deps = ingestDeps(config),
+  deps = ingestOf(config),
 ) {
   const length = Buffer.byteLength(body, 'utf8');
   const xMsDate = date.toUTCString();
@@ -162,7 +162,7 @@ describe('POST /api/logs (legacy Data Collector)', () => {
   });
 
   it('with WALLARM_TABLE set, Log-Type new_hits lands in the single table', async () => {
-    const single = ingestDeps(
+    const single = ingestOf(
       loadConfig({
         AzureWebJobsStorage: azurite.current.connectionString,
         LOG_LEVEL: 'silent',
@@ -212,7 +212,7 @@ describe('POST /api/logs (legacy Data Collector)', () => {
           authorization: `SharedKey ${WORKSPACE}:${sharedKey(KEY, body.length, date)}`,
         },
       }),
-      ingestDeps(config),
+      ingestOf(config),
     );
     expect(res.status).toBe(403);
   });
@@ -256,7 +256,7 @@ describe('POST /api/logs (legacy Data Collector)', () => {
   });
 
   it('a body over INGEST_MAX_BODY_BYTES → 413', async () => {
-    const small = ingestDeps(
+    const small = ingestOf(
       loadConfig({
         AzureWebJobsStorage: azurite.current.connectionString,
         LOG_LEVEL: 'silent',
@@ -270,7 +270,7 @@ describe('POST /api/logs (legacy Data Collector)', () => {
   });
 
   it('is off (403) until the workspace id and key are configured', async () => {
-    const off = ingestDeps(loadConfig({ AzureWebJobsStorage: azurite.current.connectionString, LOG_LEVEL: 'silent' }));
+    const off = ingestOf(loadConfig({ AzureWebJobsStorage: azurite.current.connectionString, LOG_LEVEL: 'silent' }));
     const res = await legacy({ body: '[{"a":1}]' }, off);
     expect(res.status).toBe(403);
     expect(errorOf(res).error).toMatch(/DATA_COLLECTOR_WORKSPACE_ID and DATA_COLLECTOR_SHARED_KEY/);

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import { type Config, loadConfig } from '../../shared/config.js';
-import { QUEUE_MESSAGE_LIMIT } from '../../shared/ingest/envelope.js';
-import { handleEvents, ingestDeps } from '../../shared/ingest/handlers.js';
-import { storage } from '../../shared/storage/clients.js';
+import { handleEvents } from '../../shared/ingest/handlers.js';
+import { QUEUE_MESSAGE_LIMIT } from '../../shared/reliability/envelope.js';
+import { appOf, ensureStorageOf, ingestOf } from '../../tools/dev/apps.js';
 import { useAzurite } from '../support/azurite.js';
 import { jsonRequest } from '../support/http.js';
 import { type Drained, drainEnvelopes } from '../support/queue.js';
@@ -18,15 +18,15 @@ let config: Config;
 
 beforeAll(async () => {
   config = loadConfig({ AzureWebJobsStorage: azurite.current.connectionString, LOG_LEVEL: 'silent' });
-  await storage(config).ensure();
+  await ensureStorageOf(config);
 });
 
-const drain = () => drainEnvelopes(storage(config).queue('events'), storage(config).container('claim-checks'));
+const drain = () => drainEnvelopes(appOf(config).storage.queue('events'), appOf(config).storage.container('claim-checks'));
 afterEach(async () => {
   await drain();
 });
 
-const post = (source: string, value: unknown) => handleEvents(jsonRequest(`/api/events/${source}`, value, { source }), ingestDeps(config));
+const post = (source: string, value: unknown) => handleEvents(jsonRequest(`/api/events/${source}`, value, { source }), ingestOf(config));
 
 const template = (
   JSON.parse(readFileSync(new URL('../fixtures/wallarm/hits-2026-host.json', import.meta.url), 'utf8')) as JsonRecord[]
@@ -132,7 +132,7 @@ describe('packing', () => {
     expect(res.jsonBody).toMatchObject({ accepted: 2, rejected: [] });
 
     const blobs: string[] = [];
-    for await (const b of storage(config).container('claim-checks').listBlobsFlat()) blobs.push(b.name);
+    for await (const b of appOf(config).storage.container('claim-checks').listBlobsFlat()) blobs.push(b.name);
 
     const drained = await drain();
     expectExactlyOnce(drained, 2);

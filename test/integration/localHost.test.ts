@@ -3,7 +3,8 @@
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionDefinition } from '../../functions/types.js';
-import { messageText } from '../../shared/ingest/envelope.js';
+import type { App } from '../../shared/app.js';
+import { messageText } from '../../shared/reliability/envelope.js';
 import { LocalHost, queueSettingsFromHostJson } from '../../tools/dev/host.js';
 import { useAzurite } from '../support/azurite.js';
 
@@ -13,12 +14,12 @@ const seen: unknown[] = [];
 const failures = new Map<string, number>();
 
 const functions: FunctionDefinition[] = [
-  { kind: 'queue', name: 'ok', queueName: 'hostok', handler: async (m) => void seen.push(m) },
+  { kind: 'queue', name: 'ok', queueName: 'hostok', handler: async (_app, m) => void seen.push(m) },
   {
     kind: 'queue',
     name: 'fails',
     queueName: 'hostfail',
-    handler: async (m) => {
+    handler: async (_app, m) => {
       const key = JSON.stringify(m);
       failures.set(key, (failures.get(key) ?? 0) + 1);
       throw new Error('always fails');
@@ -30,7 +31,7 @@ const functions: FunctionDefinition[] = [
     route: 'echo/{name?}',
     methods: ['POST'],
     authLevel: 'function',
-    handler: async (req) => ({ status: 200, jsonBody: { params: req.params, body: await req.text() } }),
+    handler: async (_app, req) => ({ status: 200, jsonBody: { params: req.params, body: await req.text() } }),
   },
 ];
 
@@ -40,6 +41,8 @@ beforeAll(async () => {
   for (const q of ['hostok', 'hostfail', 'hostfail-poison']) await queues().getQueueClient(q).createIfNotExists();
   host = new LocalHost({
     port: 0,
+    // These functions use no app; the host passes whatever it was given.
+    app: {} as App,
     functions,
     queueSettings: { ...queueSettingsFromHostJson('host.json'), visibilityTimeoutSeconds: 0, maxPollingIntervalMs: 200 },
     queue: (name) => queues().getQueueClient(name),
@@ -91,5 +94,13 @@ describe('local host', () => {
     expect((await fetch(`${host.url}/api/nothing`)).status).toBe(404);
     expect((await fetch(`${host.url}/admin/functions/echo`, { method: 'POST', body: '{"input":""}' })).status).toBe(404);
     expect((await fetch(`${host.url}/admin/functions/ok`, { method: 'POST', body: '{"input":""}' })).status).toBe(202);
+  });
+
+  it('§3 a malformed percent-encoding in the path is a 400 naming it, not a 500', async () => {
+    for (const path of ['/api/echo/%', '/api/echo/%E0%A4%A', '/admin/functions/%zz']) {
+      const res = await fetch(`${host.url}${path}`, { method: 'POST', body: '' });
+      expect(res.status, path).toBe(400);
+      expect(await res.json()).toMatchObject({ error: expect.stringMatching(/malformed percent-encoding/) });
+    }
   });
 });

@@ -4,12 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { type App, createApp } from '../../shared/app.js';
 import { buildCatalog } from '../../shared/catalog/index.js';
 import { streamOf } from '../../shared/catalog/tables.js';
 import { type Config, loadConfig } from '../../shared/config.js';
-import { createDeliveryDeps, type DeliveryDeps } from '../../shared/delivery/deliver.js';
-import { storage } from '../../shared/storage/clients.js';
+import type { DeliveryDeps } from '../../shared/delivery/deliver.js';
 import { type RunningAzurite, startAzurite } from '../../tools/dev/azurite.js';
+import { ensureStorage } from '../../tools/dev/storage.js';
 import { type RunningEmulators, startEmulators } from '../../tools/emulators/main.js';
 import { type CountingProxy, startCountingProxy } from './countingProxy.js';
 import { type EmulatorCall, emulatorCall } from './emulatorClient.js';
@@ -21,8 +22,12 @@ export interface DeliveryStack {
   logsUrl: string;
   config: Config;
   clock: { now: number };
+  /** The app on the stack's clock. */
+  app: App;
   deps: DeliveryDeps;
-  /** Fresh deps (new in-memory state: caches, counters) on the same storage, as another instance would have. */
+  /** A fresh app (new in-memory state: caches, counters) on the same storage, as another instance would have. */
+  newApp(): App;
+  /** The delivery deps of a fresh app. */
   newInstance(): DeliveryDeps;
   /** Calls the Logs Ingestion emulator's /_emulator routes. */
   emulator(method: string, path: string, body?: unknown): Promise<EmulatorCall>;
@@ -62,12 +67,14 @@ export function useDeliveryStack(env: Record<string, string> = {}): DeliveryStac
       LOGS_INGESTION_RULES: JSON.stringify(rulesFor(stack.logsUrl, streams)),
       ...env,
     });
-    await storage(stack.config).ensure();
     // Relative to the real clock: the Logs Ingestion emulator, like the service, moves a TimeGenerated more than two
     // days before (or a day after) its own receipt time. Six hours back leaves room for the tests to move it forward.
     stack.clock = { now: Date.now() - 6 * 3600_000 };
-    stack.newInstance = () => createDeliveryDeps(stack.config, () => stack.clock.now);
-    stack.deps = stack.newInstance();
+    stack.newApp = () => createApp(stack.config, { now: () => stack.clock.now });
+    stack.app = stack.newApp();
+    await ensureStorage(stack.app.storage);
+    stack.newInstance = () => stack.newApp().delivery;
+    stack.deps = stack.app.delivery;
     stack.emulator = (method, path, body) => emulatorCall(stack.logsUrl, stack.emulators.ca, method, path, body);
   });
   afterAll(async () => {

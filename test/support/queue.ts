@@ -2,7 +2,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import type { JsonRecord } from '../../shared/catalog/types.js';
-import { type Envelope, parseEnvelope, rowsOf } from '../../shared/ingest/envelope.js';
+import { type Envelope, parseEnvelope, rowsOf } from '../../shared/reliability/envelope.js';
 
 export interface Drained {
   messages: number;

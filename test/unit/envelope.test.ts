@@ -16,7 +16,7 @@ import {
   parseEnvelope,
   QUEUE_MESSAGE_LIMIT,
   rowsOf,
-} from '../../shared/ingest/envelope.js';
+} from '../../shared/reliability/envelope.js';
 
 /** Rows whose `data` is `bytes` characters of random base64 (compresses to ~3/4), or of one repeated word. */
 function rows(count: number, bytes: number, kind: 'random' | 'repetitive' = 'random', from = 0): JsonRecord[] {

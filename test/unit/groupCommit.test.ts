@@ -2,7 +2,8 @@
 // request whose rows were in the failed write, and no one else.
 import { describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
-import { type EnvelopeWriter, GroupCommitter } from '../../shared/ingest/enqueue.js';
+import { GroupCommitter } from '../../shared/ingest/enqueue.js';
+import type { EnvelopeWriter } from '../../shared/reliability/envelopeWriter.js';
 
 /** A writer whose writes finish only when the test says so. */
 function manualWriter() {

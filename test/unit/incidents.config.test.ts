@@ -1,7 +1,10 @@
 // The incident settings fail fast with a message naming the setting (shared/config.ts).
+
+import type { HttpHandler } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
-import { pollIncidents } from '../../functions/pollIncidents.js';
-import { ConfigError, loadConfig, resetConfig } from '../../shared/config.js';
+import { functions } from '../../functions/all.js';
+import { registerFunctions } from '../../functions/register.js';
+import { ConfigError, loadConfig } from '../../shared/config.js';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 const ws = { subscriptionId: '00000000-0000-4000-8000-000000000001', resourceGroup: 'rg', workspaceName: 'ws1' };
@@ -80,24 +83,55 @@ describe('incident settings', () => {
   });
 });
 
-describe('bad incident settings stop the functions with the message', () => {
-  it('the poll timer and the status route fail fast naming the setting', async () => {
-    const saved = { ...process.env };
-    try {
-      Object.assign(process.env, base, { SENTINEL_WORKSPACES: '[{"subscriptionId":"x","resourceGroup":"rg","workspaceName":"w"}]' });
-      resetConfig();
-      await expect(pollIncidents.handler({} as never, {} as never)).rejects.toThrow(
-        /Invalid settings: SENTINEL_WORKSPACES at 0\.subscriptionId: subscriptionId must be a GUID/,
-      );
-      Object.assign(process.env, {
+describe('bad settings: the functions register, and every HTTP route answers 503 naming the setting', () => {
+  const registered = (env: Record<string, string>) => {
+    const http = new Map<string, HttpHandler>();
+    const others: string[] = [];
+    const result = registerFunctions(
+      {
+        http: (name, o) => void http.set(name, o.handler),
+        storageQueue: (name) => void others.push(name),
+        timer: (name) => void others.push(name),
+      },
+      functions,
+      env,
+    );
+    return { http, others, result };
+  };
+
+  it.each([
+    [
+      { SENTINEL_WORKSPACES: '[{"subscriptionId":"x","resourceGroup":"rg","workspaceName":"w"}]' },
+      /SENTINEL_WORKSPACES at 0\.subscriptionId: subscriptionId must be a GUID/,
+    ],
+    [
+      {
         SENTINEL_WORKSPACES: JSON.stringify([ws]),
         DESTINATIONS: JSON.stringify([{ name: 'x', type: 'slack', url: 'http://hooks.slack.com/services/x' }]),
-      });
-      resetConfig();
-      await expect(pollIncidents.handler({} as never, {} as never)).rejects.toThrow(/DESTINATIONS at 0\.url: must be https/);
-    } finally {
-      process.env = saved;
-      resetConfig();
-    }
+      },
+      /DESTINATIONS at 0\.url: must be https/,
+    ],
+  ])('%j', async (bad, message) => {
+    const { http, others, result } = registered({ ...base, ...bad });
+    expect(result).toMatchObject({ problem: expect.stringMatching(message) });
+    // Every HTTP function is there (so /api/health can say why); no queue or timer function consumes work meanwhile.
+    expect([...http.keys()].sort()).toEqual(
+      functions
+        .filter((f) => f.kind === 'http')
+        .map((f) => f.name)
+        .sort(),
+    );
+    expect(others).toEqual([]);
+    const health = await http.get('health')?.({} as never, {} as never);
+    expect(health).toMatchObject({ status: 503, jsonBody: { failing: ['settings'], checks: { settings: { ok: false } } } });
+    expect(JSON.stringify(health)).toMatch(message);
+    const ingest = await http.get('ingestEvents')?.({} as never, {} as never);
+    expect(ingest).toMatchObject({ status: 503, headers: { 'retry-after': '60' } });
+  });
+
+  it('good settings register every function', () => {
+    const { http, others, result } = registered(base);
+    expect('app' in result).toBe(true);
+    expect(http.size + others.length).toBe(functions.length);
   });
 });

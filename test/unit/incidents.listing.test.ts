@@ -20,7 +20,6 @@ function fakeClient(over: Partial<SentinelClient>): SentinelClient {
     getIncident: no,
     putIncident: no,
     putComment: no,
-    listComments: no,
     listAlerts: no,
     listEntities: no,
     ...over,

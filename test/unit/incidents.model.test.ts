@@ -46,7 +46,6 @@ describe('workspaces and incident references', () => {
   it('uses the cloud of the endpoint as the token scope, management.azure.com for the local emulator', () => {
     expect(armScope('https://management.azure.com')).toBe('https://management.azure.com/.default');
     expect(armScope('https://management.usgovcloudapi.net/')).toBe('https://management.usgovcloudapi.net/.default');
-    expect(armScope('https://127.0.0.1:7444')).toBe('https://management.azure.com/.default');
   });
 });
 

@@ -1,7 +1,7 @@
 // The delivery retry schedule: three cycles (1,3,5,10,10 s / 0,1,3,5,30 s / 1,1,3,5,10,30 min), Retry-After wins
 // when it is longer, nothing after the last step (dead-letter).
 import { describe, expect, it } from 'vitest';
-import { MAX_RETRIES, parseRetryAfter, RETRY_CYCLES_MS, retryStep } from '../../shared/delivery/retrySchedule.js';
+import { MAX_RETRIES, parseRetryAfter, RETRY_CYCLES_MS, retryStep } from '../../shared/reliability/retrySchedule.js';
 
 const s = 1000;
 const min = 60_000;

@@ -2,8 +2,8 @@
 // an ingest instance does per event before it writes to the queue.
 import { buildCatalog } from '../../shared/catalog/index.js';
 import { parseElements } from '../../shared/ingest/body.js';
-import { packRows } from '../../shared/ingest/envelope.js';
 import { validateElements } from '../../shared/ingest/validate.js';
+import { packRows } from '../../shared/reliability/envelope.js';
 import { jsonArrayBody, mcasRow, wallarmHit } from './events.js';
 import { check, fmtBytes, fmtInt, fmtRate, printTable, summary } from './report.js';
 

@@ -3,13 +3,14 @@
 // emulator — with every storage transaction counted by the proxies. Against a naive design: one message per event
 // and a status row written for every message.
 import pLimit from 'p-limit';
+import { createApp } from '../../shared/app.js';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import type { Config } from '../../shared/config.js';
-import { createDeliveryDeps, deliverEnvelope } from '../../shared/delivery/deliver.js';
-import { queueEnvelopeWriter } from '../../shared/ingest/enqueue.js';
-import { parseEnvelope, rowsOf } from '../../shared/ingest/envelope.js';
-import { handleEvents, ingestDeps } from '../../shared/ingest/handlers.js';
-import { storage } from '../../shared/storage/clients.js';
+import { deliverEnvelope } from '../../shared/delivery/deliver.js';
+import { handleEvents } from '../../shared/ingest/handlers.js';
+import { parseEnvelope, rowsOf } from '../../shared/reliability/envelope.js';
+import { queueEnvelopeWriter } from '../../shared/reliability/envelopeWriter.js';
+import { appOf } from '../dev/apps.js';
 import { LocalHost, queueSettingsFromHostJson } from '../dev/host.js';
 import { JsonStore } from '../emulators/server.js';
 import type { BenchEnv } from './env.js';
@@ -73,10 +74,11 @@ async function runDelivery(
   await env.emulator('DELETE', '/_emulator/records');
   await env.emulator('DELETE', '/_emulator/uploads');
   env.resetProxies();
-  const s = storage(counted);
+  const s = appOf(counted).storage;
   const host = new LocalHost({
     port: 0,
-    functions: [{ kind: 'queue', name: 'deliverEvents', queueName: 'events', handler }],
+    app: appOf(counted),
+    functions: [{ kind: 'queue', name: 'deliverEvents', queueName: 'events', handler: (_app, message) => handler(message) }],
     queueSettings: queueSettingsFromHostJson('host.json'),
     queue: (name) => s.queue(name as 'events'),
     resolveSetting: (x) => x,
@@ -98,7 +100,7 @@ async function runDelivery(
   const cpuUsed = process.cpuUsage(cpu);
   const emulatorSaveMs = saves.stop();
   // Let the last deletes land before reading the counters (the queue counts in-flight messages too).
-  const direct = storage(env.config()).queue('events');
+  const direct = appOf(env.config()).storage.queue('events');
   while (((await direct.getProperties()).approximateMessagesCount ?? 0) > 0 && Date.now() < deadline) await sleep(25);
   const snapshot = (p: BenchEnv['proxies']['queue']) => ({ total: p.total(), ops: p.byOperation() });
   const storageCounts = { queue: snapshot(env.proxies.queue), table: snapshot(env.proxies.table), blob: snapshot(env.proxies.blob) };
@@ -135,11 +137,11 @@ const ops = (o: Record<string, number>) =>
 export async function benchDelivery(env: BenchEnv, total: number, naiveTotal: number): Promise<void> {
   const baseTime = Math.floor(Date.now() / 1000) - 3600;
   const direct = env.config();
-  const queue = storage(direct).queue('events');
+  const queue = appOf(direct).storage.queue('events');
   await queue.clearMessages();
 
   // Bridge: the events arrive as webhook batches of 1,000 and are packed by the real ingest handler.
-  const ingest = ingestDeps(direct);
+  const ingest = appOf(direct).ingest;
   for (let off = 0; off < total; off += 1000) {
     const body = jsonArrayBody((i) => wallarmHit(i, baseTime), Math.min(1000, total - off), 2_000_000 + off);
     const res = await handleEvents(postRequest('/api/events/wallarm', body, { source: 'wallarm' }), ingest);
@@ -147,7 +149,7 @@ export async function benchDelivery(env: BenchEnv, total: number, naiveTotal: nu
   }
   const messages = (await queue.getProperties()).approximateMessagesCount ?? 0;
   const counted = env.config({}, true);
-  const deps = createDeliveryDeps(counted);
+  const deps = createApp(counted).delivery;
   const bridge = await runDelivery(env, counted, total, (m) => deliverEnvelope(m, deps), 120_000);
   await verifyRecords(env, total, 'delivery (bridge)');
 
@@ -155,9 +157,9 @@ export async function benchDelivery(env: BenchEnv, total: number, naiveTotal: nu
   const rows: JsonRecord[] = [];
   {
     const body = jsonArrayBody((i) => wallarmHit(i, baseTime), naiveTotal, 3_000_000);
-    const res = await handleEvents(postRequest('/api/events/wallarm', body, { source: 'wallarm' }), ingestDeps(env.config()));
+    const res = await handleEvents(postRequest('/api/events/wallarm', body, { source: 'wallarm' }), appOf(env.config()).ingest);
     check(res.status === 202, `delivery (naive): enqueueing answered ${res.status}`);
-    const packed = storage(direct).container('claim-checks');
+    const packed = appOf(direct).storage.container('claim-checks');
     for (;;) {
       const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
       if (!items.length) break;
@@ -168,7 +170,7 @@ export async function benchDelivery(env: BenchEnv, total: number, naiveTotal: nu
     const limit = pLimit(16);
     await Promise.all(rows.map((r) => limit(() => writer.write(STREAM, [r]))));
   }
-  const naiveDeps = createDeliveryDeps(counted);
+  const naiveDeps = createApp(counted).delivery;
   const naive = await runDelivery(
     env,
     counted,

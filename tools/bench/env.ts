@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import azureFunctions from '@azure/functions';
 import { type Config, loadConfig } from '../../shared/config.js';
 import type { BridgeRequest } from '../../shared/http.js';
-import { storage } from '../../shared/storage/clients.js';
+import { ensureStorageOf } from '../dev/apps.js';
 import { connectionStringFor, type RunningAzurite, startAzurite } from '../dev/azurite.js';
 import { localRules } from '../dev/sampleRules.js';
 import { emulatorCall } from '../emulators/client.js';
@@ -53,7 +53,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   };
   const config = (overrides: Record<string, string> = {}, viaProxies = false) =>
     loadConfig({ ...base, AzureWebJobsStorage: viaProxies ? counted : azurite.connectionString, ...overrides });
-  await storage(config()).ensure();
+  await ensureStorageOf(config());
   const agent = new https.Agent({ keepAlive: true, ca: emulators.ca });
   const emulator = <T>(method: string, path: string, body?: unknown) => emulatorCall<T>(logsUrl, undefined, method, path, body, { agent });
   return {

@@ -2,10 +2,11 @@
 // host running the real ingest handler → queue messages and the latency of the 202, against a naive design that
 // writes one queue message per request. Wallarm gives up on a request after 15 s.
 import http from 'node:http';
+import type { App } from '../../shared/app.js';
 import type { JsonRecord } from '../../shared/catalog/types.js';
-import { type EnvelopeWriter, GroupCommitter, queueEnvelopeWriter } from '../../shared/ingest/enqueue.js';
-import { type IngestDeps, ingestDeps } from '../../shared/ingest/handlers.js';
-import { storage } from '../../shared/storage/clients.js';
+import { GroupCommitter } from '../../shared/ingest/enqueue.js';
+import { type EnvelopeWriter, queueEnvelopeWriter } from '../../shared/reliability/envelopeWriter.js';
+import { appOf } from '../dev/apps.js';
 import type { BenchEnv } from './env.js';
 import { wallarmHit } from './events.js';
 import { ingestOnlyHost } from './ingestHost.js';
@@ -26,8 +27,8 @@ class PerRequestCommitter extends GroupCommitter {
 
 const WALLARM_TIMEOUT_MS = 15_000;
 
-async function withHost<T>(deps: IngestDeps, run: (url: string) => Promise<T>): Promise<T> {
-  const host = ingestOnlyHost(deps, () => undefined);
+async function withHost<T>(app: App, run: (url: string) => Promise<T>): Promise<T> {
+  const host = ingestOnlyHost(app, () => undefined);
   await host.start();
   try {
     return await run(`${host.url}/api/events/wallarm`);
@@ -44,13 +45,12 @@ export async function benchGroupCommit(env: BenchEnv, total: number, concurrenci
   for (const concurrency of concurrencies) {
     for (const design of ['bridge', 'naive'] as const) {
       const config = env.config();
-      const queue = storage(config).queue('events');
-      const base = ingestDeps(config);
-      const deps: IngestDeps =
-        design === 'bridge'
-          ? base
-          : { ...base, committer: new PerRequestCommitter(queueEnvelopeWriter(queue, storage(config).container('claim-checks'))) };
-      const result = await withHost(deps, async (url) => {
+      const base = appOf(config);
+      const { storage } = base;
+      const perRequest = new PerRequestCommitter(queueEnvelopeWriter(storage.queue('events'), storage.container('claim-checks')));
+      const app: App = design === 'bridge' ? base : { ...base, ingest: { ...base.ingest, committer: perRequest } };
+      const queue = storage.queue('events');
+      const result = await withHost(app, async (url) => {
         const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
         try {
           // Warm-up: opens the connections the measured run reuses, warms the JIT and the storage client.

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { storage } from '../../shared/storage/clients.js';
+import { appOf } from '../dev/apps.js';
 import type { BenchEnv } from './env.js';
 import { bodyOfSize, wallarmHit } from './events.js';
 import { check, fmtBytes, fmtInt, fmtMs, printTable, summary } from './report.js';
@@ -50,7 +50,7 @@ export async function benchMemory(env: BenchEnv): Promise<void> {
   const gz = gzipSync(body);
   const over = Buffer.concat([body.subarray(0, body.length - 1), Buffer.from(`,${JSON.stringify(wallarmHit(1, baseTime))}]`)]);
   const config = env.config();
-  const queue = storage(config).queue('events');
+  const queue = appOf(config).storage.queue('events');
   await queue.clearMessages();
 
   const runs: { label: string; body: Buffer; headers: Record<string, string>; expect: number }[] = [

@@ -3,9 +3,9 @@
 import type { QueueClient } from '@azure/storage-queue';
 import pLimit from 'p-limit';
 import type { JsonRecord } from '../../shared/catalog/types.js';
-import { parseEnvelope, QUEUE_MESSAGE_LIMIT, rowsOf } from '../../shared/ingest/envelope.js';
-import { handleEvents, ingestDeps } from '../../shared/ingest/handlers.js';
-import { storage } from '../../shared/storage/clients.js';
+import { handleEvents } from '../../shared/ingest/handlers.js';
+import { parseEnvelope, QUEUE_MESSAGE_LIMIT, rowsOf } from '../../shared/reliability/envelope.js';
+import { appOf } from '../dev/apps.js';
 import type { BenchEnv } from './env.js';
 import { postRequest } from './env.js';
 import { jsonArrayBody, wallarmHit } from './events.js';
@@ -21,7 +21,7 @@ export interface QueueContents {
 /** Reads every message on the queue (receive, not delete: they stay invisible), decoded, then clears the queue. */
 export async function readQueue(queue: QueueClient, env: BenchEnv, config = env.config()): Promise<QueueContents> {
   const out: QueueContents = { messages: 0, bytes: 0, rows: [], blobs: 0 };
-  const claimChecks = storage(config).container('claim-checks');
+  const claimChecks = appOf(config).storage.container('claim-checks');
   for (;;) {
     const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
     if (items.length === 0) break;
@@ -66,10 +66,10 @@ export async function benchPacking(env: BenchEnv, sizes: number[]): Promise<void
   const baseTime = Math.floor(Date.now() / 1000) - 3600;
   for (const n of sizes) {
     const config = env.config();
-    const queue = storage(config).queue('events');
+    const queue = appOf(config).storage.queue('events');
     await queue.clearMessages();
     const body = jsonArrayBody((i) => wallarmHit(i, baseTime), n);
-    const deps = ingestDeps(config);
+    const deps = appOf(config).ingest;
     const started = performance.now();
     const res = await handleEvents(postRequest('/api/events/wallarm', body, { source: 'wallarm' }), deps);
     const postMs = performance.now() - started;

@@ -11,6 +11,8 @@ import azureFunctions from '@azure/functions';
 import type { QueueClient } from '@azure/storage-queue';
 import { Cron } from 'croner';
 import type { FunctionDefinition, HttpFunction, QueueFunction, TimerFunction } from '../../functions/types.js';
+import type { App } from '../../shared/app.js';
+import { NEVER_EXPIRE } from '../../shared/reliability/envelopeWriter.js';
 import { poisonQueueOf } from '../../shared/storage/names.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
@@ -94,11 +96,27 @@ function writeResponse(res: ServerResponse, r: HttpResponseInit): void {
   res.end(body);
 }
 
+/** Route parameters, percent-decoded; undefined when a parameter's encoding is malformed (the host answers 400). */
+function routeParams(names: readonly string[], match: RegExpExecArray): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  try {
+    names.forEach((name, i) => {
+      const v = match[i + 1];
+      if (v !== undefined) params[name] = decodeURIComponent(v);
+    });
+  } catch {
+    return undefined;
+  }
+  return params;
+}
+
 const context = (functionName: string, triggerMetadata: Record<string, unknown> = {}) =>
   new InvocationContext({ functionName, invocationId: randomUUID(), triggerMetadata });
 
 export interface LocalHostOptions {
   port: number;
+  /** The app every function runs with (shared/app.ts), as the Functions entry point builds it. */
+  app: App;
   functions: readonly FunctionDefinition[];
   queueSettings: QueueSettings;
   queue(name: string): QueueClient;
@@ -158,15 +176,18 @@ export class LocalHost {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const admin = /^\/admin\/functions\/([^/]+)$/.exec(url.pathname);
-    if (admin && req.method === 'POST') return this.runAdmin(decodeURIComponent(admin[1] as string), res);
+    if (admin && req.method === 'POST') {
+      const params = routeParams(['name'], admin);
+      if (!params?.name)
+        return writeResponse(res, { status: 400, jsonBody: { error: `malformed percent-encoding in the path ${url.pathname}` } });
+      return this.runAdmin(params.name, res);
+    }
     for (const route of this.routes) {
       const m = route.pattern.exec(url.pathname);
       if (!m || !route.def.methods.includes(req.method as HttpFunction['methods'][number])) continue;
-      const params: Record<string, string> = {};
-      route.names.forEach((name, i) => {
-        const v = m[i + 1];
-        if (v !== undefined) params[name] = decodeURIComponent(v);
-      });
+      const params = routeParams(route.names, m);
+      if (!params)
+        return writeResponse(res, { status: 400, jsonBody: { error: `malformed percent-encoding in the path ${url.pathname}` } });
       const body = await readAll(req);
       if (!body) return writeResponse(res, { status: 413, jsonBody: { error: 'request body over 100 MB' } });
       const headers: Record<string, string> = {};
@@ -179,7 +200,7 @@ export class LocalHost {
         params,
         ...(body.length ? { body: { bytes: body } } : {}),
       });
-      const response = await route.def.handler(request, context(route.def.name));
+      const response = await route.def.handler(this.options.app, request, context(route.def.name));
       return writeResponse(res, response);
     }
     writeResponse(res, { status: 404, jsonBody: { error: `no function serves ${req.method} ${url.pathname}` } });
@@ -203,7 +224,7 @@ export class LocalHost {
       scheduleStatus: { last: '', next: '', lastUpdated: new Date().toISOString() },
     };
     try {
-      await f.handler(timer, context(f.name));
+      await f.handler(this.options.app, timer, context(f.name));
     } catch (e) {
       this.log(`[host] timer ${f.name} failed: ${(e as Error).stack ?? e}`);
     }
@@ -259,14 +280,14 @@ export class LocalHost {
           popReceipt,
         };
         try {
-          await f.handler(input, context(f.name, meta));
+          await f.handler(this.options.app, input, context(f.name, meta));
           clearInterval(renew);
           await q.deleteMessage(m.messageId, popReceipt);
         } catch (e) {
           clearInterval(renew);
           this.log(`[host] ${f.name} failed on message ${m.messageId} (dequeue ${m.dequeueCount}): ${(e as Error).message}`);
           if (m.dequeueCount >= s.maxDequeueCount) {
-            await this.options.queue(poisonQueueOf(f.queueName)).sendMessage(m.messageText, { messageTimeToLive: -1 });
+            await this.options.queue(poisonQueueOf(f.queueName)).sendMessage(m.messageText, { messageTimeToLive: NEVER_EXPIRE });
             await q.deleteMessage(m.messageId, popReceipt);
           } else {
             await q.updateMessage(m.messageId, popReceipt, undefined, s.visibilityTimeoutSeconds);

@@ -1,4 +1,5 @@
-// Settings of the local tooling (ports, data folder) — not app settings; the app's own live in shared/config.ts.
+// Settings of the local tooling (ports, data folder) — not app settings; the app's own live in shared/config.ts —
+// and what the local host does with app settings that the Functions host does in Azure (loading, %SETTING%).
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -51,4 +52,17 @@ export function rulesForWallarmTable(
   const from = `Custom-${defaultTable}`;
   const to = `Custom-${wallarmTable}`;
   return JSON.stringify(rules.map((r) => (Array.isArray(r.streams) ? { ...r, streams: r.streams.map((s) => (s === from ? to : s)) } : r)));
+}
+
+/** Overlays settings onto the environment without replacing ones already set (the shell wins over the file). */
+export function applySettings(values: Record<string, string>, env: Record<string, string | undefined> = process.env): void {
+  for (const [k, v] of Object.entries(values)) if (env[k] === undefined) env[k] = v;
+}
+
+/** Resolves a Functions binding expression like `%INCIDENT_POLL_SCHEDULE%` the way the host does: from the settings. */
+export function resolveAppSetting(expression: string, settings: Readonly<Record<string, unknown>>): string {
+  return expression.replace(/%([A-Za-z0-9_]+)%/g, (_, key: string) => {
+    if (!Object.hasOwn(settings, key) || settings[key] === undefined) throw new Error(`Binding expression %${key}% names no setting`);
+    return String(settings[key]);
+  });
 }

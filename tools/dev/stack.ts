@@ -2,12 +2,13 @@
 import net from 'node:net';
 import { join } from 'node:path';
 import { functions } from '../../functions/all.js';
-import { config, resolveAppSetting } from '../../shared/config.js';
-import type { QueueName } from '../../shared/storage/clients.js';
-import { storage } from '../../shared/storage/clients.js';
+import { createApp } from '../../shared/app.js';
+import { loadConfig } from '../../shared/config.js';
+import type { QueueName } from '../../shared/storage/names.js';
 import { startAzurite } from './azurite.js';
 import { LocalHost, queueSettingsFromHostJson } from './host.js';
-import type { DevSettings } from './settings.js';
+import { type DevSettings, resolveAppSetting } from './settings.js';
+import { ensureStorage } from './storage.js';
 
 export interface LocalStack {
   urls: Record<string, string>;
@@ -55,7 +56,7 @@ export async function startLocalStack(dev: DevSettings): Promise<LocalStack> {
       ports: { blob: dev.AZURITE_BLOB_PORT, queue: dev.AZURITE_QUEUE_PORT, table: dev.AZURITE_TABLE_PORT },
     });
     stops.push(azurite.stop);
-    const cfg = config();
+    const cfg = loadConfig();
     const { startEmulators } = await import('../emulators/main.js');
     const emulators = await startEmulators({
       dataDir: dev.LOCAL_DATA_DIR,
@@ -65,14 +66,15 @@ export async function startLocalStack(dev: DevSettings): Promise<LocalStack> {
     });
     stops.push(emulators.stop);
 
-    const s = storage(cfg);
-    await s.ensure();
+    const app = createApp(cfg);
+    await ensureStorage(app.storage);
     const host = new LocalHost({
       port: dev.HOST_PORT,
+      app,
       functions,
       queueSettings: queueSettingsFromHostJson('host.json'),
-      queue: (name) => s.queue(name as QueueName),
-      resolveSetting: resolveAppSetting,
+      queue: (name) => app.storage.queue(name as QueueName),
+      resolveSetting: (expression) => resolveAppSetting(expression, cfg),
     });
     await host.start();
     stops.push(() => host.stop());

@@ -1,8 +1,7 @@
 // `npm start`: Azurite, the emulators and the local Functions host, configured from local.settings(.sample).json.
 // Variables already set in the shell win over the file, so tests and users can override any setting.
 import { WALLARM_DEFAULT_TABLE } from '../../shared/catalog/wallarm.js';
-import { applySettings } from '../../shared/config.js';
-import { devSettings, localSettingsValues, rulesForWallarmTable } from './settings.js';
+import { applySettings, devSettings, localSettingsValues, rulesForWallarmTable } from './settings.js';
 
 const { file, values } = localSettingsValues();
 applySettings(values);

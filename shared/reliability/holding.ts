@@ -4,7 +4,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { JsonRecord } from '../catalog/types.js';
-import { gunzipRows, gzipRows } from '../ingest/envelope.js';
+import { gunzipRows, gzipRows } from './envelope.js';
 
 export interface HeldInfo {
   envelopeId: string;

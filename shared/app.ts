@@ -1,0 +1,82 @@
+// The composition root: builds every dependency of the app once from its configuration — logger, credential, storage
+// clients, catalog, the reliability core, the Logs Ingestion sender, the Sentinel client — and hands each handler what
+// it needs. The Functions entry point (functions/index.ts) makes the one app of the process; the local host, the
+// bench and the tests make their own. Nothing else in shared/ keeps module-level state.
+import type { Logger } from 'pino';
+import { type AzureAccess, createAzureAccess } from './azure/credential.js';
+import { buildCatalog, type Catalog } from './catalog/index.js';
+import type { Config } from './config.js';
+import type { DeliveryDeps } from './delivery/deliver.js';
+import { LogsSender } from './delivery/sender.js';
+import { createNotifier } from './destinations/notify.js';
+import { sendToDestination } from './destinations/send.js';
+import type { IncidentDeps } from './incidents/deps.js';
+import { createSentinelClient, type SentinelClient } from './incidents/sentinelClient.js';
+import { GroupCommitter } from './ingest/enqueue.js';
+import type { IngestDeps } from './ingest/handlers.js';
+import { createLogger } from './observability/logger.js';
+import type { OperationsDeps } from './operations/deps.js';
+import { queueEnvelopeWriter } from './reliability/envelopeWriter.js';
+import { createReliability, type Reliability } from './reliability/index.js';
+import { retryStep } from './reliability/retrySchedule.js';
+import { createStorage, type Storage } from './storage/clients.js';
+import { CONTAINERS, QUEUES } from './storage/names.js';
+
+export interface App extends OperationsDeps {
+  config: Config;
+  log: Logger;
+  azure: AzureAccess;
+  storage: Storage;
+  catalog: Catalog;
+  reliability: Reliability;
+  ingest: IngestDeps;
+}
+
+/** What a test or the local host may supply instead of the real thing. */
+export interface AppOverrides {
+  /** The clock, in epoch milliseconds (default Date.now). */
+  now?: () => number;
+  log?: Logger;
+  azure?: AzureAccess;
+  sentinel?: SentinelClient;
+  send?: typeof sendToDestination;
+}
+
+export function createApp(config: Config, overrides: AppOverrides = {}): App {
+  const now = overrides.now ?? Date.now;
+  const date = () => new Date(now());
+  const log = overrides.log ?? createLogger(config.LOG_LEVEL);
+  const azure = overrides.azure ?? createAzureAccess(config);
+  const storage = createStorage(config.storage, azure.credential);
+  const catalog = buildCatalog({ wallarmTable: config.WALLARM_TABLE });
+  const send = overrides.send ?? sendToDestination;
+  const reliability = createReliability(
+    storage,
+    { ratio: config.CIRCUIT_FAILURE_RATIO, minSamples: config.CIRCUIT_MIN_SAMPLES, windowHours: config.CIRCUIT_WINDOW_HOURS },
+    createNotifier(config, log, send),
+    now,
+  );
+  const claimChecks = storage.container(CONTAINERS.claimChecks);
+  const writer = queueEnvelopeWriter(storage.queue(QUEUES.events), claimChecks);
+  const delivery: DeliveryDeps = {
+    ...reliability,
+    config,
+    catalog,
+    sender: new LogsSender(config, catalog, azure, now),
+    writer,
+    claimChecks,
+    log,
+  };
+  const incidents: IncidentDeps = {
+    config,
+    sentinel: overrides.sentinel ?? createSentinelClient(config.ARM_ENDPOINT, azure),
+    storage,
+    reliability,
+    log,
+    now: date,
+    send,
+    retry: retryStep,
+  };
+  const ingest: IngestDeps = { config, catalog, committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS), log, now: date };
+  return { config, log, azure, storage, catalog, reliability, ingest, delivery, incidents };
+}

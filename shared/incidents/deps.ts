@@ -1,0 +1,29 @@
+// What the incident side needs, built once by the composition root (shared/app.ts) and passed to every step.
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { sendToDestination } from '../destinations/send.js';
+import type { Reliability } from '../reliability/index.js';
+import type { RetryStep } from '../reliability/retrySchedule.js';
+import type { Storage } from '../storage/clients.js';
+import type { CircuitSeam } from './outcomes.js';
+import type { SentinelClient } from './sentinelClient.js';
+
+export interface IncidentDeps {
+  config: Config;
+  sentinel: SentinelClient;
+  storage: Storage;
+  reliability: Reliability;
+  log: Logger;
+  now(): Date;
+  send: typeof sendToDestination;
+  /** The retry schedule of a failed delivery (shared/reliability/retrySchedule.ts). */
+  retry(retry: number, retryAfterMs?: number): RetryStep | undefined;
+  /** Per-destination circuit (default: the shared circuit over `reliability`). */
+  circuit?: CircuitSeam;
+  /** Deadline of one destination call (default 15 s). */
+  timeoutMs?: number;
+  /** Claims and enqueues in flight per workspace (default 8). */
+  concurrency?: number;
+  /** $top per list request (default 1000, the API's maximum). */
+  pageSize?: number;
+}
