@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { catalogView } from '../../tools/infra/catalogView.js';
 import { GENERATED_DIR, REPO_ROOT, readRuleTemplates } from '../../tools/infra/generate.js';
 import { checkKql, formatDiagnostics, isError, type KqlDiagnostic, kqlAnalyzer } from '../../tools/infra/kql.js';
-import { WALLARM_MODES, workspaceSchema } from '../../tools/infra/kqlSchema.js';
+import { PER_TYPE_MODE, WALLARM_MODES, workspaceSchema } from '../../tools/infra/kqlSchema.js';
 import { expandRule, WALLARM_TABLE_TOKEN } from '../../tools/infra/sentinelRules.js';
 import { markdownKql, type ShippedKql, shippedKql, WORKBOOK_FILE } from '../../tools/infra/shippedKql.js';
 
@@ -56,7 +56,7 @@ describe.each(WALLARM_MODES)('KQL in $name mode', (mode) => {
 });
 
 describe('the KQL texts checked', () => {
-  const names = shippedKql(WALLARM_MODES[0]?.wallarmTable ?? '').map((q) => q.name);
+  const names = shippedKql(PER_TYPE_MODE.wallarmTable).map((q) => q.name);
 
   it('are every analytic rule, workbook query, DCR transform and Markdown example', () => {
     const workbookQueries = readFileSync(WORKBOOK_FILE, 'utf8').match(/"query":/g)?.length ?? 0;
@@ -78,7 +78,7 @@ describe('the KQL texts checked', () => {
 });
 
 describe('the check fails on broken KQL', () => {
-  const schema = workspaceSchema(WALLARM_MODES[0] as (typeof WALLARM_MODES)[number]);
+  const schema = workspaceSchema(PER_TYPE_MODE);
 
   it('an unknown column, with its position', () => {
     const text = 'WallarmSentinel_CL\n| where NoSuchColumn == 1';

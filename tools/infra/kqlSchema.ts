@@ -30,10 +30,13 @@ export interface WallarmMode {
   readonly catalog: CatalogOptions;
 }
 
-export const WALLARM_MODES: readonly WallarmMode[] = [
-  { name: 'perType', wallarmTable: WALLARM_DEFAULT_TABLE, catalog: {} },
-  { name: 'single', wallarmTable: WALLARM_DEFAULT_TABLE, catalog: { wallarmTable: WALLARM_DEFAULT_TABLE } },
-];
+export const PER_TYPE_MODE: WallarmMode = { name: 'perType', wallarmTable: WALLARM_DEFAULT_TABLE, catalog: {} };
+export const SINGLE_MODE: WallarmMode = {
+  name: 'single',
+  wallarmTable: WALLARM_DEFAULT_TABLE,
+  catalog: { wallarmTable: WALLARM_DEFAULT_TABLE },
+};
+export const WALLARM_MODES: readonly WallarmMode[] = [PER_TYPE_MODE, SINGLE_MODE];
 
 // Microsoft's reference writes `bool`; the catalog's name for it is `boolean`.
 const columnType = z
