@@ -180,7 +180,7 @@ describe('analytic rules', () => {
     // Types without a legacy table land in the single table only.
     expect(byId['wallarm-compromised-logins']).toMatchObject({ tables: [WALLARM_TABLE_TOKEN], singleTableOnly: ['compromised_logins'] });
     expect(byId['wallarm-ip-denylisted']?.properties.query).toMatch(
-      /^let WallarmEvents = union isfuzzy=true ip_blocked_CL, __WALLARM_TABLE__\n\| where EventType in \('ip_blocked'\);\nWallarmEvents\n/,
+      /^let WallarmEvents = union isfuzzy=true ip_blocked_CL, \(__WALLARM_TABLE__ \| extend RawData = parse_json\(RawData\)\)\n\| where EventType in \('ip_blocked'\);\nWallarmEvents\n/,
     );
   });
 

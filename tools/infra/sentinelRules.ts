@@ -1,7 +1,7 @@
 // Analytic rule templates (infra/sentinel/analytic-rules.json) → deployable Scheduled rule properties. A template names
 // the Wallarm event types it reads; the generator turns them into a `WallarmEvents` let statement over the tables those
 // types land in (catalog, per-type mode) plus the single table, filtered by EventType, so one query serves both table
-// modes. The single table's name is a deployment parameter: the query carries WALLARM_TABLE_TOKEN, which the Bicep
+// modes; in both, RawData is dynamic (the single table's JSON string parsed). The single table's name is a deployment parameter: the query carries WALLARM_TABLE_TOKEN, which the Bicep
 // replaces.
 import { z } from 'zod';
 import type { CatalogView } from './catalogView.js';
@@ -52,8 +52,11 @@ export function expandRule(template: RuleTemplate, view: CatalogView): Generated
   const perType = template.wallarmTypes.map((t) => view.wallarmTypes.get(t)).filter((t): t is string => t !== undefined);
   const tables = [...new Set([...perType, WALLARM_TABLE_TOKEN])];
   const singleTableOnly = template.wallarmTypes.filter((t) => !view.wallarmTypes.has(t));
+  // Per-type tables keep RawData as dynamic, the single table as a JSON string (Wallarm's own integration): a union of
+  // the two would split it into RawData_dynamic and RawData_string, so the single table's leg parses it first.
+  const legs = tables.map((t) => (t === WALLARM_TABLE_TOKEN ? `(${t} | extend RawData = parse_json(RawData))` : t));
   const query = [
-    `let WallarmEvents = union isfuzzy=true ${tables.join(', ')}`,
+    `let WallarmEvents = union isfuzzy=true ${legs.join(', ')}`,
     `| where EventType in (${template.wallarmTypes.map(kqlString).join(', ')});`,
     ...template.query,
   ].join('\n');
