@@ -286,13 +286,14 @@ export function resources(file: BicepFile): Resource[] {
     const symbol = decl.namedChildren.find((c) => c.type === 'identifier')?.text ?? '';
     const typeString = stringValue(decl.namedChildren.find((c) => c.type === 'string')) ?? '';
     const [rawType = '', apiVersion = ''] = typeString.split('@');
-    const type = parent && !rawType.includes('/') ? `${parent.type}/${rawType}` : rawType;
+    const nested = parent && !rawType.includes('/');
+    const type = nested ? `${parent.type}/${rawType}` : rawType;
     const value = decl.children.slice(decl.children.findIndex((c) => c.type === '=') + 1).find((c) => c.isNamed);
     const r: Resource = {
       file,
       symbol,
       type,
-      apiVersion,
+      apiVersion: apiVersion || (nested ? parent.apiVersion : ''),
       existing: decl.children.some((c) => c.type === 'existing'),
       node: decl,
       body: bodyOf(value),

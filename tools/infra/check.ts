@@ -37,6 +37,7 @@ import {
   unwrap,
   where,
 } from './bicep.js';
+import { checkTypes, readVendoredTypes, type VendoredTypes } from './bicepTypes.js';
 import type { CatalogView } from './catalogView.js';
 import { MAX_STREAMS_PER_RULE } from './dcrGroups.js';
 import { REPO_ROOT, type StorageNames } from './generate.js';
@@ -64,6 +65,8 @@ export interface CheckInputs {
   readonly view: CatalogView;
   readonly storage: StorageNames;
   readonly settings?: SettingsTable;
+  /** Microsoft's Bicep types of the resources used (test/infra/bicep-types). */
+  readonly types?: VendoredTypes;
 }
 
 export const MAIN = 'infra/main.bicep';
@@ -1010,9 +1013,10 @@ export function checkSentinelContent(project: Project, view: CatalogView): Probl
 
 // ---- all ---------------------------------------------------------------------------------------------------------------
 
-export function checkInfra({ project, view, storage, settings = SETTINGS }: CheckInputs): Problem[] {
+export function checkInfra({ project, view, storage, settings = SETTINGS, types = readVendoredTypes(REPO_ROOT) }: CheckInputs): Problem[] {
   return [
     ...checkSyntax(project),
+    ...checkTypes(project, types).map((t) => ({ check: 'types', message: `${t.at}: ${t.message}` })),
     ...checkReferences(project),
     ...checkGenerated(project, view, storage),
     ...checkTables(project),
