@@ -404,11 +404,6 @@ describe('storage, function app, Key Vault, references, azd, Sentinel content', 
     expect(found.some((p) => /^syntax: infra\/modules\/rbac\.bicep:\d+:\d+: syntax error/.test(p))).toBe(true);
   });
 
-  it('fails when azure.yaml does not describe a TypeScript function app', async () => {
-    const found = await problems([replace('azure.yaml', 'host: function', 'host: appservice')]);
-    expect(found).toContain('azd: azure.yaml: services.api.host must be function (is appservice)');
-  });
-
   it('fails when Sentinel content names a table the catalog lacks or keeps a placeholder', async () => {
     const found = await problems([
       replace('infra/sentinel/workbook.json', /SentinelBridgeHealth_CL/g, 'BridgeHealth_CL'),

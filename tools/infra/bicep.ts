@@ -30,7 +30,7 @@ export interface BicepFile {
 }
 
 export interface Project {
-  /** Every file of the project by path (infra/** and azure.yaml); existence is membership. */
+  /** Every file of the project by path (infra/**); existence is membership. */
   readonly files: Readonly<Record<string, string>>;
   readonly bicep: ReadonlyMap<string, BicepFile>;
 }
@@ -388,27 +388,30 @@ export function resolve(project: Project, ref: Ref, seen: Set<string> = new Set(
 
 /**
  * The keys of an object expression: object literals, union(...) of them, both sides of a ternary, and whatever vars
- * and module parameters stand for. Returns key → the value expressions that set it.
+ * and module parameters stand for. Returns key → the value expressions that set it; nested resource declarations are
+ * not keys. Parts that are none of these (a function's result, a loop variable's member) go to `opaque`.
  */
 export function objectEntries(
   project: Project,
   ref: Ref,
   out: Map<string, Ref[]> = new Map(),
   seen: Set<string> = new Set(),
+  opaque: Ref[] = [],
 ): Map<string, Ref[]> {
   for (const r of resolve(project, ref, seen)) {
     const n = r.node;
     if (n.type === 'object') {
       for (const p of properties(n)) {
+        if (p.namedChildren.some((c) => c.type === 'resource_declaration')) continue;
         const value = p.namedChildren[p.namedChildren.length - 1] as Node;
         out.set(propertyKey(p), [...(out.get(propertyKey(p)) ?? []), { file: r.file, node: value }]);
       }
     } else if (callName(n) === 'union') {
-      for (const arg of callArguments(n)) objectEntries(project, { file: r.file, node: arg }, out, seen);
+      for (const arg of callArguments(n)) objectEntries(project, { file: r.file, node: arg }, out, seen, opaque);
     } else if (n.type === 'ternary_expression') {
       const branches = [n.childForFieldName('consequence'), n.childForFieldName('alternative')];
-      for (const b of branches) if (b) objectEntries(project, { file: r.file, node: b }, out, seen);
-    }
+      for (const b of branches) if (b) objectEntries(project, { file: r.file, node: b }, out, seen, opaque);
+    } else opaque.push(r);
   }
   return out;
 }

@@ -13,9 +13,8 @@ import {
   callArguments,
   callName,
   literalValue,
+  objectEntries,
   type Project,
-  properties,
-  propertyKey,
   type Ref,
   resolve,
   unwrap,
@@ -61,34 +60,6 @@ export function readVendoredTypes(root: string): VendoredTypes {
 
 /** Keys Bicep adds to every resource body; they are not properties of the resource type. */
 const BICEP_KEYS = new Set(['parent', 'scope', 'dependsOn']);
-
-interface Entries {
-  readonly entries: Map<string, Ref[]>;
-  /** Every part of the object was a literal: a missing required property is then really missing. */
-  readonly complete: boolean;
-}
-
-/** The keys of an object expression: literals, union(…), both sides of a ternary, vars and module parameters. */
-function entriesOf(project: Project, ref: Ref, out: Entries = { entries: new Map(), complete: true }): Entries {
-  let complete = out.complete;
-  for (const r of resolve(project, ref)) {
-    const n = r.node;
-    if (n.type === 'object') {
-      for (const p of properties(n)) {
-        if (p.namedChildren.some((c) => c.type === 'resource_declaration')) continue;
-        const value = p.namedChildren[p.namedChildren.length - 1] as Node;
-        const key = propertyKey(p);
-        out.entries.set(key, [...(out.entries.get(key) ?? []), { file: r.file, node: value }]);
-      }
-    } else if (callName(n) === 'union') {
-      for (const arg of callArguments(n)) complete = entriesOf(project, { file: r.file, node: arg }, { ...out, complete }).complete;
-    } else if (n.type === 'ternary_expression') {
-      for (const b of [n.childForFieldName('consequence'), n.childForFieldName('alternative')])
-        if (b) complete = entriesOf(project, { file: r.file, node: b }, { ...out, complete }).complete;
-    } else complete = false;
-  }
-  return { entries: out.entries, complete };
-}
 
 /** The expression of a lambda argument's body (`s => {…}`). */
 const lambdaBody = (n: Node | undefined) => (n?.type === 'lambda_expression' ? n.namedChildren[n.namedChildren.length - 1] : undefined);
@@ -206,7 +177,10 @@ class Checker {
       if (body) this.value({ file: ref.file, node: body }, t.additionalProperties, `${at}.*`);
       return;
     }
-    const { entries, complete } = entriesOf(this.project, ref);
+    const opaque: Ref[] = [];
+    const entries = objectEntries(this.project, ref, new Map(), new Set(), opaque);
+    // Only when every part was a literal is a missing required property really missing.
+    const complete = opaque.length === 0;
     const accepted = this.accepted(t, entries, (m) => report(at ? `${at}.${m}` : m));
     if (!accepted) return;
     for (const [key, refs] of entries) {

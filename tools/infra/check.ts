@@ -1,6 +1,6 @@
 // Consistency checks of the deployment, on the Bicep parse tree (not regexes): syntax, referenced files, the generated
 // JSON against the catalog, tables and DCRs, role assignments, identity-only storage, the function app, app settings
-// against shared/config.ts, Key Vault, outputs, azure.yaml and the Sentinel content. Each check returns problems as
+// against shared/config.ts, Key Vault, outputs, the Sentinel content and Microsoft's Bicep types (bicepTypes.ts). Each check returns problems as
 // sentences a person can act on; an empty list means the deployment is consistent.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -70,7 +70,6 @@ export interface CheckInputs {
 }
 
 export const MAIN = 'infra/main.bicep';
-export const AZURE_YAML = 'azure.yaml';
 export const GENERATED = {
   tables: 'infra/generated/tables.json',
   dcrs: 'infra/generated/dcrs.json',
@@ -118,7 +117,7 @@ const AVM_REFERENCE = /^br\/public:avm\/(res|ptn|utl)\/[a-z0-9-]+(\/[a-z0-9-]+)*
 
 // ---- loading ----------------------------------------------------------------------------------------------------
 
-/** infra/** and azure.yaml as path → text (paths relative to the repository root). */
+/** infra/** as path → text (paths relative to the repository root). */
 export function readInfraFiles(root: string = REPO_ROOT): Record<string, string> {
   const files: Record<string, string> = {};
   const walk = (dir: string) => {
@@ -129,11 +128,6 @@ export function readInfraFiles(root: string = REPO_ROOT): Record<string, string>
     }
   };
   walk('infra');
-  try {
-    files[AZURE_YAML] = readFileSync(path.join(root, AZURE_YAML), 'utf8');
-  } catch {
-    // reported by checkAzureYaml
-  }
   return files;
 }
 
@@ -890,7 +884,7 @@ export function checkSettings(project: Project, settings: SettingsTable = SETTIN
   return out;
 }
 
-// ---- Key Vault, outputs, azure.yaml --------------------------------------------------------------------------------
+// ---- Key Vault, outputs --------------------------------------------------------------------------------
 
 export function checkKeyVault(project: Project): Problem[] {
   const p = problem('keyVault');
@@ -925,41 +919,6 @@ export function checkOutputs(project: Project): Problem[] {
     const value = declaredValue(o)?.text ?? '';
     return mustContain && !value.includes(mustContain) ? [p(`${MAIN}: output ${name} must contain ${mustContain}`)] : [];
   });
-}
-
-/** The few azure.yaml keys that matter, read from the indentation (no YAML library needed for this file). */
-export function readServices(yaml: string): Record<string, Record<string, string>> {
-  const services: Record<string, Record<string, string>> = {};
-  let inServices = false;
-  let current: string | undefined;
-  for (const raw of yaml.split(/\r?\n/)) {
-    const line = raw.replace(/\s+#.*$/, '');
-    if (!line.trim() || line.trim().startsWith('#')) continue;
-    const indent = line.length - line.trimStart().length;
-    const m = /^\s*([\w.-]+):\s*(.*)$/.exec(line);
-    if (indent === 0) {
-      inServices = m?.[1] === 'services';
-      current = undefined;
-    } else if (inServices && m && indent === 2) {
-      current = m[1] as string;
-      services[current] = {};
-    } else if (inServices && m && current && indent === 4) {
-      (services[current] as Record<string, string>)[m[1] as string] = (m[2] ?? '').replace(/^['"]|['"]$/g, '');
-    }
-  }
-  return services;
-}
-
-export function checkAzureYaml(project: Project): Problem[] {
-  const p = problem('azd');
-  const yaml = project.files[AZURE_YAML];
-  if (yaml === undefined) return [p(`${AZURE_YAML} is missing`)];
-  const api = readServices(yaml).api;
-  if (!api) return [p(`${AZURE_YAML} has no service "api"`)];
-  const expected = { host: 'function', language: 'ts', project: '.' };
-  return Object.entries(expected)
-    .filter(([k, v]) => api[k] !== v)
-    .map(([k, v]) => p(`${AZURE_YAML}: services.api.${k} must be ${v} (is ${api[k] ?? 'unset'})`));
 }
 
 // ---- Sentinel content ------------------------------------------------------------------------------------------------
@@ -1027,7 +986,6 @@ export function checkInfra({ project, view, storage, settings = SETTINGS, types 
     ...checkSettings(project, settings),
     ...checkKeyVault(project),
     ...checkOutputs(project),
-    ...checkAzureYaml(project),
     ...checkSentinelContent(project, view),
   ];
 }
