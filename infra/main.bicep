@@ -8,7 +8,8 @@
 //   - Application Insights on its own small Log Analytics workspace (the app's telemetry)
 //   - In the target Log Analytics workspace (existing, or a new one with Microsoft Sentinel): one custom table per
 //     catalog table and the data collection rules (kind Direct) that feed them, from infra/generated/*.json
-//   - Role assignments, least privilege, for the function app's identity only
+//   - Role assignments, least privilege, for the function app's identity only (a custom Sentinel role, see sentinelRole)
+//   - Each DCR's error logs in the workspace and an alert on them (dcrDiagnostics)
 //   - Optionally: a Sentinel workbook and analytic rules (deploySentinelContent)
 targetScope = 'subscription'
 
@@ -72,6 +73,12 @@ param wallarmTable string = 'WallarmSentinel_CL'
 @description('Send through a data collection endpoint with public network access disabled, for Azure Monitor Private Link. Associate the endpoint with your Azure Monitor Private Link Scope and give the function app a virtual network afterwards. false: the DCRs\' own (public) logs-ingestion endpoints.')
 param ingestionPrivateLink bool = false
 
+@description('Send the DCRs\' error logs (DCRLogErrors) to the workspace and alert when rows were not stored.')
+param dcrDiagnostics bool = true
+
+@description('Resource id of an action group the DCR error alert notifies; empty: the alert only shows in Azure Monitor.')
+param dcrAlertActionGroupId string = ''
+
 @description('Deploy the Sentinel Bridge workbook and the Wallarm analytic rules into the workspace (needs Microsoft Sentinel on it).')
 param deploySentinelContent bool = false
 
@@ -80,8 +87,15 @@ param sentinelRulesEnabled bool = true
 
 // ---- Incidents ---------------------------------------------------------------------------------------------------
 
-@description('Poll the workspace\'s Sentinel incidents and forward them to the destinations. Grants the app Microsoft Sentinel Responder on the workspace.')
+@description('Poll the workspace\'s Sentinel incidents and forward them to the destinations. Grants the app sentinelRole on the workspace.')
 param enableIncidentPolling bool = false
+
+@allowed(['custom', 'responder'])
+@description('Role of the app on the workspace for incident polling. custom: a custom role with only the incident actions the bridge calls (deploying it needs Owner or User Access Administrator). responder: the built-in Microsoft Sentinel Responder (also grants workspace queries, automation rules and deployments).')
+param sentinelRole string = 'custom'
+
+@description('Let the custom role also run KQL queries on the workspace: only for KQL enrichment.')
+param kqlEnrichment bool = false
 
 @description('NCRONTAB schedule of the incident poll (INCIDENT_POLL_SCHEDULE).')
 param incidentPollSchedule string = '0 */5 * * * *'
@@ -305,7 +319,11 @@ module ingestion 'modules/ingestion.bicep' = {
     wallarmTableName: wallarmTableName
     privateLink: ingestionPrivateLink
     onboardSentinel: !useExistingWorkspace && onboardSentinel
-    grantSentinelResponder: enableIncidentPolling
+    grantSentinelRole: enableIncidentPolling
+    sentinelRole: sentinelRole
+    kqlEnrichment: kqlEnrichment
+    dcrDiagnostics: dcrDiagnostics
+    dcrAlertActionGroupId: dcrAlertActionGroupId
   }
   dependsOn: [
     rg

@@ -26,13 +26,47 @@ param privateLink bool = false
 @description('Enable Microsoft Sentinel on the workspace (for a workspace this deployment created).')
 param onboardSentinel bool = false
 
-@description('Grant Microsoft Sentinel Responder on the workspace: only when incident polling is enabled.')
-param grantSentinelResponder bool = false
+@description('Give the app a Sentinel role on the workspace: only when incident polling is enabled.')
+param grantSentinelRole bool = false
+
+@allowed(['custom', 'responder'])
+@description('custom: a role with only the incident actions the bridge calls (it needs Owner or User Access Administrator to deploy). responder: the built-in Microsoft Sentinel Responder, which also grants workspace queries, automation rules and deployments.')
+param sentinelRole string = 'custom'
+
+@description('Also let the custom role run KQL queries on the workspace (only for KQL enrichment).')
+param kqlEnrichment bool = false
+
+@description('Send each DCR\'s error logs (DCRLogErrors) to the workspace and alert on any error.')
+param dcrDiagnostics bool = true
+
+@description('Resource id of an action group the DCR error alert notifies; empty: the alert only shows in Azure Monitor.')
+param dcrAlertActionGroupId string = ''
 
 var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher: upload through a DCR
-  microsoftSentinelResponder: '3e150937-b8fe-4cfb-8069-0eaf05ecd056' // Microsoft Sentinel Responder: read incidents, add labels and comments
+  microsoftSentinelResponder: '3e150937-b8fe-4cfb-8069-0eaf05ecd056' // Microsoft Sentinel Responder: the documented alternative to the custom role
 }
+
+// The actions of shared/incidents/sentinelOperations.ts, named as Microsoft documents them
+// (learn.microsoft.com/azure/role-based-access-control/permissions/security#microsoftsecurityinsights). The two POSTs
+// have no entry in that list; ARM authorizes a POST as <resource type>/<action>/action, which Responder grants through
+// incidents/*. test/infra/roles.test.ts holds this list against the client's operations.
+var incidentActions = [
+  'Microsoft.SecurityInsights/incidents/read' // list and get incidents
+  'Microsoft.SecurityInsights/incidents/write' // status, owner, classification and labels are fields of the incident
+  'Microsoft.SecurityInsights/incidents/comments/read'
+  'Microsoft.SecurityInsights/incidents/comments/write'
+  'Microsoft.SecurityInsights/incidents/alerts/action' // POST incidents/{id}/alerts
+  'Microsoft.SecurityInsights/incidents/entities/action' // POST incidents/{id}/entities
+]
+
+// Running KQL on the workspace and reading its tables (the query actions of Microsoft Sentinel Responder).
+var queryActions = [
+  'Microsoft.OperationalInsights/workspaces/query/read'
+  'Microsoft.OperationalInsights/workspaces/query/*/read'
+]
+
+var useCustomRole = grantSentinelRole && sentinelRole == 'custom'
 
 var catalog = loadJsonContent('../generated/tables.json')
 var ingestionRules = loadJsonContent('../generated/dcrs.json')
@@ -122,7 +156,36 @@ resource publishers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   }
 ]
 
-resource sentinelResponder 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantSentinelResponder) {
+// Custom role names are unique in the tenant: the workspace and the environment's token make it so.
+resource incidentRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (useCustomRole) {
+  name: guid(resourceGroup().id, workspace.id, resourceToken, 'sentinel-bridge-incidents')
+  properties: {
+    roleName: 'Sentinel Bridge incidents (${workspaceName}, ${resourceToken})'
+    description: 'Sentinel Bridge: read incidents, their alerts and entities; write incidents, labels and comments${kqlEnrichment ? '; run KQL queries' : ''}.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: kqlEnrichment ? concat(incidentActions, queryActions) : incidentActions
+        notActions: []
+      }
+    ]
+    assignableScopes: [
+      resourceGroup().id
+    ]
+  }
+}
+
+resource sentinelIncidents 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useCustomRole) {
+  name: guid(workspace.id, principalId, 'sentinel-bridge-incidents')
+  scope: workspace
+  properties: {
+    roleDefinitionId: incidentRole.id
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource sentinelResponder 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantSentinelRole && sentinelRole == 'responder') {
   name: guid(workspace.id, principalId, roles.microsoftSentinelResponder)
   scope: workspace
   properties: {
@@ -130,6 +193,67 @@ resource sentinelResponder 'Microsoft.Authorization/roleAssignments@2022-04-01' 
     principalId: principalId
     principalType: 'ServicePrincipal'
   }
+}
+
+// DCR error logs: a 204 from the Logs Ingestion API means accepted, not stored. Rows a transformation or delivery
+// drops are logged, per DCR, in the category LogErrors → table DCRLogErrors
+// (learn.microsoft.com/azure/azure-monitor/essentials/data-collection-monitor,
+// learn.microsoft.com/azure/azure-monitor/reference/supported-logs/microsoft-insights-datacollectionrules-logs).
+resource dcrErrorLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = [
+  for (rule, i) in ingestionRules.rules: if (dcrDiagnostics) {
+    name: 'sentinel-bridge-errors'
+    scope: dataCollectionRules[i]
+    properties: {
+      workspaceId: workspace.id
+      logs: [
+        {
+          category: 'LogErrors'
+          enabled: true
+        }
+      ]
+    }
+  }
+]
+
+resource dcrErrorAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (dcrDiagnostics) {
+  name: 'sentinel-bridge-dcr-errors-${resourceToken}'
+  location: workspace.location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'Sentinel Bridge: data collection rule errors'
+    description: 'Rows sent to a Sentinel Bridge DCR were not stored: a transformation failed, a column or row was dropped, or the Logs Ingestion API refused a payload (DCRLogErrors, last 15 minutes). The app saw a 204, so only this log shows the loss. OperationName says Ingestion or Transformation; Message says why; InputStreamId names the stream.'
+    severity: 2
+    enabled: true
+    scopes: [
+      workspace.id
+    ]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'DCRLogErrors | where _ResourceId has "/datacollectionrules/dcr-${toLower(resourceToken)}-"'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    // DCRLogErrors exists once the first error has been logged; the rule must deploy before that.
+    skipQueryValidation: true
+    autoMitigate: true
+    actions: {
+      actionGroups: empty(dcrAlertActionGroupId) ? [] : [dcrAlertActionGroupId]
+    }
+  }
+  dependsOn: [
+    dcrErrorLogs
+  ]
 }
 
 @description('LOGS_INGESTION_RULES: the endpoint, immutable id and streams of each DCR.')

@@ -11,7 +11,7 @@ import {
   resources,
   stringValue,
 } from '../../tools/infra/bicep.js';
-import { checkSyntax, readInfraFiles, readServices } from '../../tools/infra/check.js';
+import { checkSyntax, readInfraFiles } from '../../tools/infra/check.js';
 
 let files: Record<string, string>;
 let project: Project;
@@ -87,13 +87,5 @@ describe('parse-tree helpers', () => {
     expect([...entries.keys()]).toEqual(['A', 'B', 'C']);
     const param = declarations(file)[0]?.node.namedChildren.find((c) => c.type === 'string');
     expect(stringValue(param)).toBe("x'y");
-  });
-
-  it('reads the services of azure.yaml', () => {
-    expect(
-      readServices('name: x\nservices:\n  api:\n    project: .\n    language: ts # TypeScript\n    host: function\nhooks:\n  x: y\n'),
-    ).toEqual({
-      api: { project: '.', language: 'ts', host: 'function' },
-    });
   });
 });

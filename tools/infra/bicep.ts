@@ -30,7 +30,7 @@ export interface BicepFile {
 }
 
 export interface Project {
-  /** Every file of the project by path (infra/** and azure.yaml); existence is membership. */
+  /** Every file of the project by path (infra/**); existence is membership. */
   readonly files: Readonly<Record<string, string>>;
   readonly bicep: ReadonlyMap<string, BicepFile>;
 }
@@ -286,13 +286,14 @@ export function resources(file: BicepFile): Resource[] {
     const symbol = decl.namedChildren.find((c) => c.type === 'identifier')?.text ?? '';
     const typeString = stringValue(decl.namedChildren.find((c) => c.type === 'string')) ?? '';
     const [rawType = '', apiVersion = ''] = typeString.split('@');
-    const type = parent && !rawType.includes('/') ? `${parent.type}/${rawType}` : rawType;
+    const nested = parent && !rawType.includes('/');
+    const type = nested ? `${parent.type}/${rawType}` : rawType;
     const value = decl.children.slice(decl.children.findIndex((c) => c.type === '=') + 1).find((c) => c.isNamed);
     const r: Resource = {
       file,
       symbol,
       type,
-      apiVersion,
+      apiVersion: apiVersion || (nested ? parent.apiVersion : ''),
       existing: decl.children.some((c) => c.type === 'existing'),
       node: decl,
       body: bodyOf(value),
@@ -387,27 +388,30 @@ export function resolve(project: Project, ref: Ref, seen: Set<string> = new Set(
 
 /**
  * The keys of an object expression: object literals, union(...) of them, both sides of a ternary, and whatever vars
- * and module parameters stand for. Returns key → the value expressions that set it.
+ * and module parameters stand for. Returns key → the value expressions that set it; nested resource declarations are
+ * not keys. Parts that are none of these (a function's result, a loop variable's member) go to `opaque`.
  */
 export function objectEntries(
   project: Project,
   ref: Ref,
   out: Map<string, Ref[]> = new Map(),
   seen: Set<string> = new Set(),
+  opaque: Ref[] = [],
 ): Map<string, Ref[]> {
   for (const r of resolve(project, ref, seen)) {
     const n = r.node;
     if (n.type === 'object') {
       for (const p of properties(n)) {
+        if (p.namedChildren.some((c) => c.type === 'resource_declaration')) continue;
         const value = p.namedChildren[p.namedChildren.length - 1] as Node;
         out.set(propertyKey(p), [...(out.get(propertyKey(p)) ?? []), { file: r.file, node: value }]);
       }
     } else if (callName(n) === 'union') {
-      for (const arg of callArguments(n)) objectEntries(project, { file: r.file, node: arg }, out, seen);
+      for (const arg of callArguments(n)) objectEntries(project, { file: r.file, node: arg }, out, seen, opaque);
     } else if (n.type === 'ternary_expression') {
       const branches = [n.childForFieldName('consequence'), n.childForFieldName('alternative')];
-      for (const b of branches) if (b) objectEntries(project, { file: r.file, node: b }, out, seen);
-    }
+      for (const b of branches) if (b) objectEntries(project, { file: r.file, node: b }, out, seen, opaque);
+    } else opaque.push(r);
   }
   return out;
 }

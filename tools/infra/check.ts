@@ -1,12 +1,13 @@
 // Consistency checks of the deployment, on the Bicep parse tree (not regexes): syntax, referenced files, the generated
 // JSON against the catalog, tables and DCRs, role assignments, identity-only storage, the function app, app settings
-// against shared/config.ts, Key Vault, outputs, azure.yaml and the Sentinel content. Each check returns problems as
+// against shared/config.ts, Key Vault, outputs, the Sentinel content and Microsoft's Bicep types (bicepTypes.ts). Each check returns problems as
 // sentences a person can act on; an empty list means the deployment is consistent.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Node } from 'web-tree-sitter';
 import type { z } from 'zod';
 import { SETTINGS } from '../../shared/config.js';
+import { type ArmOperation, SENTINEL_OPERATIONS, WORKSPACE_QUERY_OPERATIONS } from '../../shared/incidents/sentinelOperations.js';
 import {
   allModules,
   allResources,
@@ -36,10 +37,19 @@ import {
   unwrap,
   where,
 } from './bicep.js';
+import { checkTypes, readVendoredTypes, type VendoredTypes } from './bicepTypes.js';
 import type { CatalogView } from './catalogView.js';
 import { MAX_STREAMS_PER_RULE } from './dcrGroups.js';
 import { REPO_ROOT, type StorageNames } from './generate.js';
-import { BROAD_ROLES, BUILT_IN_ROLES, type Principal, REQUIRED_ASSIGNMENTS, roleVariableName } from './roles.js';
+import {
+  armActions,
+  BROAD_ROLES,
+  BUILT_IN_ROLES,
+  CUSTOM_INCIDENT_ROLE,
+  type Principal,
+  REQUIRED_ASSIGNMENTS,
+  roleVariableName,
+} from './roles.js';
 import { WALLARM_TABLE_TOKEN } from './sentinelRules.js';
 
 export interface Problem {
@@ -55,10 +65,11 @@ export interface CheckInputs {
   readonly view: CatalogView;
   readonly storage: StorageNames;
   readonly settings?: SettingsTable;
+  /** Microsoft's Bicep types of the resources used (test/infra/bicep-types). */
+  readonly types?: VendoredTypes;
 }
 
 export const MAIN = 'infra/main.bicep';
-export const AZURE_YAML = 'azure.yaml';
 export const GENERATED = {
   tables: 'infra/generated/tables.json',
   dcrs: 'infra/generated/dcrs.json',
@@ -106,7 +117,7 @@ const AVM_REFERENCE = /^br\/public:avm\/(res|ptn|utl)\/[a-z0-9-]+(\/[a-z0-9-]+)*
 
 // ---- loading ----------------------------------------------------------------------------------------------------
 
-/** infra/** and azure.yaml as path → text (paths relative to the repository root). */
+/** infra/** as path → text (paths relative to the repository root). */
 export function readInfraFiles(root: string = REPO_ROOT): Record<string, string> {
   const files: Record<string, string> = {};
   const walk = (dir: string) => {
@@ -117,11 +128,6 @@ export function readInfraFiles(root: string = REPO_ROOT): Record<string, string>
     }
   };
   walk('infra');
-  try {
-    files[AZURE_YAML] = readFileSync(path.join(root, AZURE_YAML), 'utf8');
-  } catch {
-    // reported by checkAzureYaml
-  }
   return files;
 }
 
@@ -429,6 +435,8 @@ export function checkDataCollectionRules(project: Project, settings: SettingsTab
 export interface Assignment {
   readonly at: string;
   readonly symbol: string;
+  /** The role's name: a built-in role's (BUILT_IN_ROLES), or CUSTOM_INCIDENT_ROLE for the role the Bicep defines. */
+  readonly role: string | undefined;
   readonly guid: string | undefined;
   readonly variable: string | undefined;
   readonly scopeType: string | undefined;
@@ -437,9 +445,13 @@ export interface Assignment {
   readonly conditionRoots: ReadonlySet<string>;
 }
 
-function roleGuid(project: Project, r: Resource): { guid?: string; variable?: string } {
+function roleGuid(project: Project, r: Resource): { guid?: string; variable?: string; custom?: boolean } {
   const def = propertyPath(r.body?.object, 'properties.roleDefinitionId');
   if (!def) return {};
+  const custom = def.type === 'member_expression' && def.childForFieldName('property')?.text === 'id';
+  const symbol = custom ? def.childForFieldName('object')?.text : undefined;
+  if (allResources(project).some((x) => x.file === r.file && x.symbol === symbol && x.type === 'Microsoft.Authorization/roleDefinitions'))
+    return { custom: true };
   const idArg = callName(def) && callArguments(def).length ? callArguments(def)[callArguments(def).length - 1] : def;
   if (!idArg) return {};
   const variable =
@@ -458,22 +470,19 @@ function roleGuid(project: Project, r: Resource): { guid?: string; variable?: st
 
 export function roleAssignments(project: Project): Assignment[] {
   const all = allResources(project);
+  const mainFile = main(project);
+  const mainParams = new Set(mainFile ? declarations(mainFile).flatMap((d) => (d.kind === 'param' ? [d.name] : [])) : []);
   return all
     .filter((r) => r.type === 'Microsoft.Authorization/roleAssignments' && !r.existing)
     .map((r) => {
-      const { guid, variable } = roleGuid(project, r);
+      const { guid, variable, custom } = roleGuid(project, r);
       const scope = property(r.body?.object, 'scope');
-      const scopeSymbol = scope
-        ? unwrap(scope).type === 'subscript_expression'
-          ? unwrap(scope).namedChildren[0]?.text
-          : unwrap(scope).text
-        : undefined;
+      const scopeNode = scope ? unwrap(scope) : undefined;
+      const scopeSymbol = scopeNode?.type === 'subscript_expression' ? scopeNode.namedChildren[0]?.text : scopeNode?.text;
       const target = all.find((x) => x.file === r.file && x.symbol === scopeSymbol);
       const principal = propertyPath(r.body?.object, 'properties.principalId');
       const roots = principal ? [...rootIdentifiers(project, { file: r.file, node: principal })] : [];
       const origins = principal ? resolve(project, { file: r.file, node: principal }).map((x) => x.node.text) : [];
-      const mainFile = main(project);
-      const mainParams = new Set(mainFile ? declarations(mainFile).flatMap((d) => (d.kind === 'param' ? [d.name] : [])) : []);
       const who: Principal | 'unknown' = origins.some((o) => /\.outputs\.principalId$/.test(o))
         ? 'app'
         : roots.length === 1 && mainParams.has(roots[0] as string)
@@ -483,6 +492,7 @@ export function roleAssignments(project: Project): Assignment[] {
       return {
         at: where(r.file, r.node),
         symbol: r.symbol,
+        role: custom ? CUSTOM_INCIDENT_ROLE : guid ? BUILT_IN_ROLES[guid] : undefined,
         guid,
         variable,
         scopeType: target?.type,
@@ -493,17 +503,83 @@ export function roleAssignments(project: Project): Assignment[] {
     });
 }
 
-export function checkRoles(project: Project): Problem[] {
+/**
+ * The strings an array expression holds when main.bicep's parameters have the given values: array literals, vars,
+ * module parameters, concat(…) and `cond ? a : b` where cond is one of those parameters. Undefined when not literal.
+ */
+function stringsOf(project: Project, ref: Ref, params: Readonly<Record<string, boolean>>): string[] | undefined {
+  const out: string[] = [];
+  for (const r of resolve(project, ref)) {
+    const n = r.node;
+    if (n.type === 'array') {
+      for (const item of n.namedChildren.filter((c) => c.type !== 'comment')) {
+        const value = stringValue(item);
+        if (value === undefined) return undefined;
+        out.push(value);
+      }
+    } else if (callName(n) === 'concat') {
+      for (const arg of callArguments(n)) {
+        const part = stringsOf(project, { file: r.file, node: arg }, params);
+        if (!part) return undefined;
+        out.push(...part);
+      }
+    } else if (n.type === 'ternary_expression') {
+      const condition = n.childForFieldName('condition');
+      const [root, ...others] = condition ? rootIdentifiers(project, { file: r.file, node: condition }) : [];
+      if (!root || others.length || !Object.hasOwn(params, root)) return undefined;
+      const branch = n.childForFieldName(params[root] ? 'consequence' : 'alternative');
+      const part = branch && stringsOf(project, { file: r.file, node: branch }, params);
+      if (!part) return undefined;
+      out.push(...part);
+    } else return undefined;
+  }
+  return out;
+}
+
+/** The custom role's actions, for kqlEnrichment false and true: exactly what the client's operations need. */
+function customRoleProblems(project: Project, operations: RoleOperations): Problem[] {
+  const p = problem('roles');
+  const definitions = allResources(project).filter((r) => r.type === 'Microsoft.Authorization/roleDefinitions' && !r.existing);
+  if (!definitions.length) return [p(`no Microsoft.Authorization/roleDefinitions resource defines ${CUSTOM_INCIDENT_ROLE}`)];
+  return definitions.flatMap((d) => {
+    const permissions = propertyPath(d.body?.object, 'properties.permissions');
+    const actions = propertyPath(
+      permissions?.namedChildren.find((c) => c.type === 'object'),
+      'actions',
+    );
+    return [false, true].flatMap((kqlEnrichment) => {
+      const granted = actions && stringsOf(project, { file: d.file, node: actions }, { kqlEnrichment });
+      if (!granted)
+        return [p(`${where(d.file, d.node)}: permissions[0].actions must be a literal list (optionally joined by kqlEnrichment)`)];
+      const calls = [...Object.entries(operations.sentinel), ...(kqlEnrichment ? Object.entries(operations.query) : [])];
+      const needed = new Map(calls.flatMap(([name, op]) => armActions(op).map((a) => [a, `${name} (${op.method} ${op.path})`] as const)));
+      const when = `with kqlEnrichment ${kqlEnrichment}`;
+      return [
+        ...[...needed].filter(([a]) => !granted.includes(a)).map(([a, call]) => p(`${d.symbol} lacks ${a}, which ${call} needs (${when})`)),
+        ...granted.filter((a) => !needed.has(a)).map((a) => p(`${d.symbol} grants ${a}, which no operation of the client needs (${when})`)),
+      ];
+    });
+  });
+}
+
+export interface RoleOperations {
+  readonly sentinel: Readonly<Record<string, ArmOperation>>;
+  readonly query: Readonly<Record<string, ArmOperation>>;
+}
+
+export const ROLE_OPERATIONS: RoleOperations = { sentinel: SENTINEL_OPERATIONS, query: WORKSPACE_QUERY_OPERATIONS };
+
+export function checkRoles(project: Project, operations: RoleOperations = ROLE_OPERATIONS): Problem[] {
   const p = problem('roles');
   const out: Problem[] = [];
   const found = roleAssignments(project);
   for (const a of found) {
-    const name = a.guid ? BUILT_IN_ROLES[a.guid] : undefined;
-    if (!a.guid) out.push(p(`${a.at}: ${a.symbol}: roleDefinitionId is not a built-in role id the checker can read`));
+    const name = a.role;
+    if (!a.guid && !name) out.push(p(`${a.at}: ${a.symbol}: roleDefinitionId is not a built-in role id the checker can read`));
     else if (!name)
       out.push(
         p(
-          `${a.at}: ${a.symbol} assigns ${BROAD_ROLES[a.guid] ?? a.guid}, which is not one of the roles this deployment may assign (least privilege)`,
+          `${a.at}: ${a.symbol} assigns ${BROAD_ROLES[a.guid ?? ''] ?? a.guid}, which is not one of the roles this deployment may assign (least privilege)`,
         ),
       );
     else if (a.variable && a.variable !== roleVariableName(name))
@@ -519,17 +595,16 @@ export function checkRoles(project: Project): Problem[] {
     const required = REQUIRED_ASSIGNMENTS.find((x) => x.role === name && x.scope === a.scopeType && x.principal === a.principal);
     if (name && a.scopeType && !required)
       out.push(p(`${a.at}: unexpected role assignment: ${name} on ${a.scopeType} for the ${a.principal} identity`));
-    if (required?.onlyWhen && !a.conditionRoots.has(required.onlyWhen))
-      out.push(
-        p(
-          `${a.at}: ${name} on ${a.scopeType} must be assigned only when ${required.onlyWhen} is set (its condition does not depend on main.bicep's ${required.onlyWhen})`,
-        ),
-      );
+    for (const param of required?.onlyWhen ?? [])
+      if (!a.conditionRoots.has(param))
+        out.push(
+          p(
+            `${a.at}: ${name} on ${a.scopeType} must be assigned only when ${param} says so (its condition does not depend on main.bicep's ${param})`,
+          ),
+        );
   }
   for (const req of REQUIRED_ASSIGNMENTS) {
-    const has = found.some(
-      (a) => a.guid && BUILT_IN_ROLES[a.guid] === req.role && a.scopeType === req.scope && a.principal === req.principal,
-    );
+    const has = found.some((a) => a.role === req.role && a.scopeType === req.scope && a.principal === req.principal);
     if (!has) out.push(p(`missing role assignment: ${req.role} on ${req.scope} for the ${req.principal} identity (${req.why})`));
   }
   // Every named role variable holds the id of the role its name says.
@@ -544,7 +619,7 @@ export function checkRoles(project: Project): Problem[] {
         );
     }
   }
-  return out;
+  return [...out, ...customRoleProblems(project, operations)];
 }
 
 // ---- storage -------------------------------------------------------------------------------------------------------
@@ -809,7 +884,7 @@ export function checkSettings(project: Project, settings: SettingsTable = SETTIN
   return out;
 }
 
-// ---- Key Vault, outputs, azure.yaml --------------------------------------------------------------------------------
+// ---- Key Vault, outputs --------------------------------------------------------------------------------
 
 export function checkKeyVault(project: Project): Problem[] {
   const p = problem('keyVault');
@@ -844,41 +919,6 @@ export function checkOutputs(project: Project): Problem[] {
     const value = declaredValue(o)?.text ?? '';
     return mustContain && !value.includes(mustContain) ? [p(`${MAIN}: output ${name} must contain ${mustContain}`)] : [];
   });
-}
-
-/** The few azure.yaml keys that matter, read from the indentation (no YAML library needed for this file). */
-export function readServices(yaml: string): Record<string, Record<string, string>> {
-  const services: Record<string, Record<string, string>> = {};
-  let inServices = false;
-  let current: string | undefined;
-  for (const raw of yaml.split(/\r?\n/)) {
-    const line = raw.replace(/\s+#.*$/, '');
-    if (!line.trim() || line.trim().startsWith('#')) continue;
-    const indent = line.length - line.trimStart().length;
-    const m = /^\s*([\w.-]+):\s*(.*)$/.exec(line);
-    if (indent === 0) {
-      inServices = m?.[1] === 'services';
-      current = undefined;
-    } else if (inServices && m && indent === 2) {
-      current = m[1] as string;
-      services[current] = {};
-    } else if (inServices && m && current && indent === 4) {
-      (services[current] as Record<string, string>)[m[1] as string] = (m[2] ?? '').replace(/^['"]|['"]$/g, '');
-    }
-  }
-  return services;
-}
-
-export function checkAzureYaml(project: Project): Problem[] {
-  const p = problem('azd');
-  const yaml = project.files[AZURE_YAML];
-  if (yaml === undefined) return [p(`${AZURE_YAML} is missing`)];
-  const api = readServices(yaml).api;
-  if (!api) return [p(`${AZURE_YAML} has no service "api"`)];
-  const expected = { host: 'function', language: 'ts', project: '.' };
-  return Object.entries(expected)
-    .filter(([k, v]) => api[k] !== v)
-    .map(([k, v]) => p(`${AZURE_YAML}: services.api.${k} must be ${v} (is ${api[k] ?? 'unset'})`));
 }
 
 // ---- Sentinel content ------------------------------------------------------------------------------------------------
@@ -932,9 +972,10 @@ export function checkSentinelContent(project: Project, view: CatalogView): Probl
 
 // ---- all ---------------------------------------------------------------------------------------------------------------
 
-export function checkInfra({ project, view, storage, settings = SETTINGS }: CheckInputs): Problem[] {
+export function checkInfra({ project, view, storage, settings = SETTINGS, types = readVendoredTypes(REPO_ROOT) }: CheckInputs): Problem[] {
   return [
     ...checkSyntax(project),
+    ...checkTypes(project, types).map((t) => ({ check: 'types', message: `${t.at}: ${t.message}` })),
     ...checkReferences(project),
     ...checkGenerated(project, view, storage),
     ...checkTables(project),
@@ -945,7 +986,6 @@ export function checkInfra({ project, view, storage, settings = SETTINGS }: Chec
     ...checkSettings(project, settings),
     ...checkKeyVault(project),
     ...checkOutputs(project),
-    ...checkAzureYaml(project),
     ...checkSentinelContent(project, view),
   ];
 }

@@ -9,6 +9,11 @@
 //   Key Vault Secrets User         4633458b-17de-408a-b874-0445c86b69e6 (built-in-roles.md, Security)
 //   Key Vault Secrets Officer      b86a8fe4-44ce-4948-aee5-eccb2c155cd7 (built-in-roles.md, Security)
 
+import type { ArmOperation } from '../../shared/incidents/sentinelOperations.js';
+
+/** The custom role infra/modules/ingestion.bicep defines for incident polling (sentinelRole = 'custom'). */
+export const CUSTOM_INCIDENT_ROLE = 'Sentinel Bridge incidents (custom role)';
+
 export const BUILT_IN_ROLES: Readonly<Record<string, string>> = {
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
   '3e150937-b8fe-4cfb-8069-0eaf05ecd056': 'Microsoft Sentinel Responder',
@@ -45,8 +50,8 @@ export interface RequiredAssignment {
   /** Resource type the assignment is scoped to (least privilege: never a resource group or subscription). */
   readonly scope: string;
   readonly principal: Principal;
-  /** main.bicep parameter the assignment must be conditional on, when it is optional. */
-  readonly onlyWhen?: string;
+  /** main.bicep parameters the assignment must be conditional on, when it is optional. */
+  readonly onlyWhen?: readonly string[];
   readonly why: string;
 }
 
@@ -64,11 +69,18 @@ export const REQUIRED_ASSIGNMENTS: readonly RequiredAssignment[] = [
     why: 'App Insights telemetry with local authentication disabled',
   },
   {
+    role: CUSTOM_INCIDENT_ROLE,
+    scope: 'Microsoft.OperationalInsights/workspaces',
+    principal: 'app',
+    onlyWhen: ['enableIncidentPolling', 'sentinelRole'],
+    why: "read incidents, add the label and comments (incident polling with sentinelRole 'custom')",
+  },
+  {
     role: 'Microsoft Sentinel Responder',
     scope: 'Microsoft.OperationalInsights/workspaces',
     principal: 'app',
-    onlyWhen: 'enableIncidentPolling',
-    why: 'read incidents, add the label and comments (incident polling only)',
+    onlyWhen: ['enableIncidentPolling', 'sentinelRole'],
+    why: "the built-in alternative to the custom role (incident polling with sentinelRole 'responder')",
   },
   {
     role: 'Storage Queue Data Contributor',
@@ -93,7 +105,23 @@ export const REQUIRED_ASSIGNMENTS: readonly RequiredAssignment[] = [
     role: 'Key Vault Secrets Officer',
     scope: 'Microsoft.KeyVault/vaults',
     principal: 'deployer',
-    onlyWhen: 'principalId',
+    onlyWhen: ['principalId'],
     why: 'the person deploying manages the destination secrets',
   },
 ];
+
+/**
+ * The RBAC actions an ARM operation needs: the documented ones when given, else ARM's naming rule — GET of a type →
+ * <type>/read, PUT → <type>/write, POST to a name after a resource → <type>/<name>/action.
+ */
+export function armActions(op: ArmOperation): string[] {
+  if (op.actions) return [...op.actions];
+  const [namespace, ...segments] = (op.path.split('/providers/').at(-1) ?? '').split('/');
+  const types: string[] = [];
+  for (let i = 0; i < segments.length; i += 2) {
+    const segment = segments[i] as string;
+    if (segments[i + 1] === undefined && op.method === 'POST' && types.length) return [`${namespace}/${types.join('/')}/${segment}/action`];
+    types.push(segment);
+  }
+  return [`${namespace}/${types.join('/')}/${op.method === 'GET' ? 'read' : 'write'}`];
+}
