@@ -15,7 +15,9 @@ const pkg = JSON.parse(read('package.json')) as {
   devDependencies: Record<string, string>;
   allowScripts?: Record<string, boolean>;
 };
-const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+const lock = JSON.parse(read('package-lock.json')) as {
+  packages: Record<string, { dev?: boolean; hasInstallScript?: boolean; os?: string[]; cpu?: string[] }>;
+};
 
 /** The simple patterns our ignore files use: a name, `name/`, `prefix*`, `*suffix`, `pre*fix`. */
 function patterns(file: string): RegExp[] {
@@ -46,6 +48,13 @@ describe('the deployment package', () => {
   it('holds production dependencies only, installed exactly from the lock file', () => {
     expect(PRODUCTION_INSTALL.slice(0, 2)).toEqual(['ci', '--omit=dev']);
     expect(DEPLOYED).toContain('package-lock.json');
+  });
+
+  it('runs wherever it was built: no production dependency has native code or an install script', () => {
+    const platformBound = Object.entries(lock.packages)
+      .filter(([where, p]) => where !== '' && !p.dev && (p.hasInstallScript || p.os || p.cpu))
+      .map(([where]) => where);
+    expect(platformBound).toEqual([]);
   });
 
   it('agrees with .funcignore: node_modules and what the stage copies are kept, every other top-level entry is left out', () => {
