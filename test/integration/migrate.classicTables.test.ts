@@ -85,6 +85,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await call('DELETE', '/_emulator/tables');
   await call('DELETE', '/_emulator/received');
+  await call('DELETE', '/_emulator/faults');
   expect((await call('POST', '/_emulator/tables', { workspace: ws, tables: SEED })).status).toBe(200);
 });
 
@@ -227,5 +228,15 @@ describe('the command line', () => {
     expect((await run(['--subscription', 's'])).out).toContain('--resource-group and --workspace are required');
     expect((await run(['--workspace-id', '/subscriptions/x'])).code).toBe(1);
     expect((await run([...args, '--wallarm-table', 'NoSuffix'])).out).toContain('ending in _CL');
+    expect((await run([...args, '--yes=no'])).code).toBe(1);
+  });
+
+  it('names the role a refused call needs and fails (exit 1) without migrating', async () => {
+    await call('POST', '/_emulator/faults', { status: 403, count: 1 });
+    const { code, out } = await run([...args, '--yes']);
+    expect(code).toBe(1);
+    expect(out).toContain('Tables API call failed (403)');
+    expect(out).toContain('Log Analytics Contributor');
+    expect(await migrateCalls()).toEqual([]);
   });
 });

@@ -268,7 +268,7 @@ export async function main(argv: string[], deps: CliDependencies = {}): Promise<
     const result = await migrateClassicTables(api, managedTables(deps.view ?? catalogView(), wallarmTable), consent, log);
     return result.exitCode;
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (e instanceof UsageError || String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) {
       log(`${(e as Error).message}\n${USAGE}`);
       return 1;
     }
