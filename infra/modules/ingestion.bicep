@@ -54,7 +54,6 @@ var roles = {
 var incidentActions = [
   'Microsoft.SecurityInsights/incidents/read' // list and get incidents
   'Microsoft.SecurityInsights/incidents/write' // status, owner, classification and labels are fields of the incident
-  'Microsoft.SecurityInsights/incidents/comments/read'
   'Microsoft.SecurityInsights/incidents/comments/write'
   'Microsoft.SecurityInsights/incidents/alerts/action' // POST incidents/{id}/alerts
   'Microsoft.SecurityInsights/incidents/entities/action' // POST incidents/{id}/entities

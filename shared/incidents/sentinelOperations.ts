@@ -18,7 +18,6 @@ export const SENTINEL_OPERATIONS = {
   getIncident: { method: 'GET', path: `${INCIDENTS}/{incidentId}` },
   putIncident: { method: 'PUT', path: `${INCIDENTS}/{incidentId}` },
   putComment: { method: 'PUT', path: `${INCIDENTS}/{incidentId}/comments/{commentId}` },
-  listComments: { method: 'GET', path: `${INCIDENTS}/{incidentId}/comments` },
   listAlerts: { method: 'POST', path: `${INCIDENTS}/{incidentId}/alerts` },
   listEntities: { method: 'POST', path: `${INCIDENTS}/{incidentId}/entities` },
 } as const satisfies Record<keyof SentinelClient, ArmOperation>;

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAzureAccess } from '../../shared/azure/credential.js';
 import { loadConfig } from '../../shared/config.js';
 import { createSentinelClient, type SentinelClient } from '../../shared/incidents/sentinelClient.js';
 import { type ArmOperation, SENTINEL_OPERATIONS, WORKSPACE_QUERY_OPERATIONS } from '../../shared/incidents/sentinelOperations.js';
@@ -43,7 +44,6 @@ describe('actions of the ARM operations', () => {
       getIncident: ['Microsoft.SecurityInsights/incidents/read'],
       putIncident: ['Microsoft.SecurityInsights/incidents/write'],
       putComment: ['Microsoft.SecurityInsights/incidents/comments/write'],
-      listComments: ['Microsoft.SecurityInsights/incidents/comments/read'],
       listAlerts: ['Microsoft.SecurityInsights/incidents/alerts/action'],
       listEntities: ['Microsoft.SecurityInsights/incidents/entities/action'],
       query: ['Microsoft.OperationalInsights/workspaces/query/read', 'Microsoft.OperationalInsights/workspaces/query/*/read'],
@@ -99,15 +99,13 @@ describe("the client's requests", () => {
     const dir = mkdtempSync(join(tmpdir(), 'sentinel-role-'));
     tls = await emulatorTls(dir);
     emulator = await startSentinelEmulator({ port: 0, dataDir: join(dir, 'state'), tls, workspaces: [ws], pageSize: 10 });
-    client = createSentinelClient(
-      loadConfig({
-        AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-        ARM_ENDPOINT: emulator.url,
-        BRIDGE_CREDENTIAL: 'emulator',
-        EMULATOR_CA_FILE: tls.caFile,
-      }),
-      { maxRetries: 0 },
-    );
+    const config = loadConfig({
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      ARM_ENDPOINT: emulator.url,
+      BRIDGE_CREDENTIAL: 'emulator',
+      EMULATOR_CA_FILE: tls.caFile,
+    });
+    client = createSentinelClient(config.ARM_ENDPOINT, createAzureAccess(config), { maxRetries: 0 });
   });
   afterAll(async () => {
     await emulator?.close();
@@ -144,7 +142,6 @@ describe("the client's requests", () => {
         return client.putIncident(ws, 'inc-1', { ...(current.etag ? { etag: current.etag } : {}), properties: current.properties });
       },
       putComment: () => client.putComment(ws, 'inc-1', '5f0c6a4e-8a53-4d2b-9e4e-0b8f1c2d3e4f', 'hello'),
-      listComments: () => client.listComments(ws, 'inc-1'),
       listAlerts: () => client.listAlerts(ws, 'inc-1'),
       listEntities: () => client.listEntities(ws, 'inc-1'),
     };
