@@ -4,10 +4,14 @@
 //   GET   /security/incidents/{id}                              → incident
 //   PATCH /security/incidents/{id}  assignedTo|classification|determination|status|customTags|… → 200 incident
 //   POST  /security/incidents/{id}/comments {comment}           → 200 {value: every comment}
-// 429 with Retry-After is retried by the pipeline's throttling policy (bounded by maxRetries); what is left over is
-// a GraphApiError carrying retryAfterMs.
+// 429 with Retry-After is retried by the pipeline's throttling policy (bounded by maxRetries) when the wait is at most
+// maxRetryAfterMs; a longer wait, or what is left after the retries, is a GraphApiError carrying retryAfterMs for the
+// caller's own schedule (a function invocation should not sleep for minutes).
+// Graph incidents carry no ETag, so addTag's read-then-PATCH is last-writer-wins; the bridge is the only writer of
+// its tag.
 
 import type { TokenCredential } from '@azure/core-auth';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { type Client, getClient } from '@azure-rest/core-client';
 import { parseRetryAfter } from '../delivery/retrySchedule.js';
 import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from './statusSync.js';
@@ -102,6 +106,33 @@ export interface GraphClientOptions {
   /** Retries of the pipeline for 408/429/5xx and network errors (default 3). */
   maxRetries?: number;
   retryDelayInMs?: number;
+  /** Longest Retry-After the client waits out itself (default 30 s); longer → GraphApiError with retryAfterMs. */
+  maxRetryAfterMs?: number;
+}
+
+const RETRY_AFTER_HEADERS = ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'];
+const LONG_RETRY_AFTER = 'x-sentinel-bridge-retry-after-ms';
+
+/** Runs inside the retry loop: a throttled answer asking for a longer wait than `maxMs` loses its Retry-After headers,
+ * so the throttling strategy returns it at once; the wait rides along in LONG_RETRY_AFTER for the error. */
+function capRetryAfter(maxMs: number): PipelinePolicy {
+  return {
+    name: 'graphRetryAfterCap',
+    async sendRequest(request, next) {
+      const response = await next(request);
+      if (response.status !== 429 && response.status !== 503) return response;
+      const h = response.headers;
+      const ms =
+        parseRetryAfter(h.get('retry-after')) ??
+        (h.get('retry-after-ms') ? Number(h.get('retry-after-ms')) : undefined) ??
+        (h.get('x-ms-retry-after-ms') ? Number(h.get('x-ms-retry-after-ms')) : undefined);
+      if (ms !== undefined && ms > maxMs) {
+        for (const name of RETRY_AFTER_HEADERS) h.delete(name);
+        h.set(LONG_RETRY_AFTER, String(ms));
+      }
+      return response;
+    },
+  };
 }
 
 const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\])$/;
@@ -132,6 +163,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
     credentials: { scopes: [graphScope(options.endpoint)] },
     retryOptions: { maxRetries: options.maxRetries ?? 3, retryDelayInMs: options.retryDelayInMs ?? 500, maxRetryDelayInMs: 8000 },
     userAgentOptions: { userAgentPrefix: 'sentinel-bridge' },
+    additionalPolicies: [{ policy: capRetryAfter(options.maxRetryAfterMs ?? 30_000), position: 'perRetry' }],
     ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
   });
   const seg = encodeURIComponent;
@@ -155,7 +187,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
         .trim(),
       status,
       err?.code,
-      parseRetryAfter(res.headers['retry-after']),
+      parseRetryAfter(res.headers['retry-after']) ?? (res.headers[LONG_RETRY_AFTER] ? Number(res.headers[LONG_RETRY_AFTER]) : undefined),
     );
   }
 

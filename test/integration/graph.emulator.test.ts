@@ -234,6 +234,14 @@ describe('Graph security emulator', () => {
     expect((err as GraphApiError).status).toBe(429);
     expect((err as GraphApiError).retryAfterMs).toBe(0);
     expect(await received()).toHaveLength(3);
+
+    // A wait longer than the client's cap is the caller's to schedule: no sleeping in the invocation.
+    await call('DELETE', '/_emulator/received');
+    await call('DELETE', '/_emulator/faults');
+    await call('POST', '/_emulator/faults', { status: 429, count: 1, retryAfter: 120 });
+    const long = await retrying.getIncident('40').catch((e: unknown) => e);
+    expect(long).toMatchObject({ status: 429, retryAfterMs: 120_000 });
+    expect(await received()).toHaveLength(1);
   });
 
   it('keeps incidents across a restart until DELETE', async () => {
