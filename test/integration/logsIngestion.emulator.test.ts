@@ -6,7 +6,6 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { TokenCredential } from '@azure/core-auth';
 import { isAggregateLogsUploadError, LogsIngestionClient, type LogsUploadFailure } from '@azure/monitor-ingestion';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../tools/dev/azurite.js';
@@ -20,15 +19,14 @@ import {
 import { startEmulators } from '../../tools/emulators/main.js';
 import type { RunningEmulator } from '../../tools/emulators/server.js';
 import { type EmulatorTls, emulatorTls } from '../../tools/emulators/tls.js';
+import { emulatorCredential } from '../support/credential.js';
 
 const RULE = 'dcr-00000000000000000000000000000001';
 const STREAM = 'Custom-WebhookEvents_CL';
 const HEALTH = 'Custom-SentinelBridgeHealth_CL';
 const WALLARM = 'Custom-WallarmSentinel_CL';
 
-const credential: TokenCredential = {
-  getToken: async () => ({ token: 'emulator-test-token', expiresOnTimestamp: Date.now() + 3600_000 }),
-};
+const credential = emulatorCredential;
 
 let root: string;
 let tls: EmulatorTls;
@@ -467,11 +465,26 @@ describe('Logs Ingestion emulator: state', () => {
 describe('startEmulators', () => {
   it('starts every emulator, writes the CA to the data folder and keeps state under <dataDir>/emulators', async () => {
     const dataDir = join(root, 'local');
-    const all = await startEmulators({ dataDir, ports: { LOGS_INGESTION_EMULATOR_PORT: 0, SENTINEL_EMULATOR_PORT: 0, SINK_PORT: 0 } });
+    const all = await startEmulators({
+      dataDir,
+      ports: {
+        LOGS_INGESTION_EMULATOR_PORT: 0,
+        SENTINEL_EMULATOR_PORT: 0,
+        SINK_PORT: 0,
+        GRAPH_EMULATOR_PORT: 0,
+        LOG_ANALYTICS_EMULATOR_PORT: 0,
+      },
+    });
     try {
       expect(all.caFile).toBe(join(dataDir, 'emulator-ca.pem'));
       expect(existsSync(all.caFile)).toBe(true);
-      expect(Object.keys(all.urls).sort()).toEqual(['destination sink', 'logs ingestion', 'sentinel']);
+      expect(Object.keys(all.urls).sort()).toEqual([
+        'destination sink',
+        'graph security',
+        'log analytics query',
+        'logs ingestion',
+        'sentinel',
+      ]);
       const url = all.urls['logs ingestion'] ?? '';
       expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(all.urls['destination sink']).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -38,6 +38,8 @@ async function startOnFreePorts(env: Record<string, string>): Promise<LocalStack
     LOGS_INGESTION_EMULATOR_PORT: await freePort(),
     SENTINEL_EMULATOR_PORT: await freePort(),
     SINK_PORT: await freePort(),
+    GRAPH_EMULATOR_PORT: await freePort(),
+    LOG_ANALYTICS_EMULATOR_PORT: await freePort(),
   };
   const logsUrl = `https://127.0.0.1:${ports.LOGS_INGESTION_EMULATOR_PORT}`;
   const sentinelUrl = `https://127.0.0.1:${ports.SENTINEL_EMULATOR_PORT}`;

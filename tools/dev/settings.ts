@@ -13,6 +13,8 @@ export const devSettingsSchema = z.object({
   LOGS_INGESTION_EMULATOR_PORT: port(7443),
   SENTINEL_EMULATOR_PORT: port(7444),
   SINK_PORT: port(7445),
+  GRAPH_EMULATOR_PORT: port(7446),
+  LOG_ANALYTICS_EMULATOR_PORT: port(7447),
   LOCAL_DATA_DIR: z.string().default('.local'),
 });
 

@@ -25,6 +25,8 @@ async function checkPortsFree(dev: DevSettings): Promise<void> {
     'LOGS_INGESTION_EMULATOR_PORT',
     'SENTINEL_EMULATOR_PORT',
     'SINK_PORT',
+    'GRAPH_EMULATOR_PORT',
+    'LOG_ANALYTICS_EMULATOR_PORT',
   ] as const;
   for (const name of names) {
     const port = dev[name];

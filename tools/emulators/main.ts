@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CatalogOptions } from '../../shared/catalog/index.js';
 import { devSettings } from '../dev/settings.js';
+import { startGraphEmulator } from './graph.js';
+import { startLogAnalyticsQueryEmulator } from './logAnalyticsQuery.js';
 import { type DataCollectionRule, startLogsIngestionEmulator } from './logsIngestion.js';
 import { type EmulatorWorkspace, startSentinelEmulator } from './sentinel.js';
 import type { RunningEmulator } from './server.js';
@@ -36,6 +38,8 @@ export const EMULATORS = {
   logsIngestion: { label: 'logs ingestion', portEnv: 'LOGS_INGESTION_EMULATOR_PORT', defaultPort: 7443, start: (ctx, port) => startLogsIngestionEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls, ...(ctx.catalogOptions ? { catalogOptions: ctx.catalogOptions } : {}), ...(ctx.rules ? { rules: ctx.rules } : {}) }) },
   sentinel: { label: 'sentinel', portEnv: 'SENTINEL_EMULATOR_PORT', defaultPort: 7444, start: (ctx, port) => startSentinelEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls, ...(ctx.workspaces ? { workspaces: ctx.workspaces } : {}) }) },
   sink: { label: 'destination sink', portEnv: 'SINK_PORT', defaultPort: 7445, start: (_ctx, port) => startSink({ port }) },
+  graph: { label: 'graph security', portEnv: 'GRAPH_EMULATOR_PORT', defaultPort: 7446, start: (ctx, port) => startGraphEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls }) },
+  logAnalyticsQuery: { label: 'log analytics query', portEnv: 'LOG_ANALYTICS_EMULATOR_PORT', defaultPort: 7447, start: (ctx, port) => startLogAnalyticsQueryEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls }) },
 } as const satisfies Record<string, EmulatorSpec>;
 
 export type EmulatorName = keyof typeof EMULATORS;

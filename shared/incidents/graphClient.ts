@@ -1,0 +1,266 @@
+// The Microsoft Graph security incidents API (v1.0 /security/incidents) through @azure-rest/core-client with the
+// app's credential. Contract and sources: docs/graph-security-api.md.
+//   GET   /security/incidents?$filter&$top(≤50)&$expand=alerts → {value[], @odata.nextLink?}
+//   GET   /security/incidents/{id}                              → incident
+//   PATCH /security/incidents/{id}  assignedTo|classification|determination|status|customTags|… → 200 incident
+//   POST  /security/incidents/{id}/comments {comment}           → 200 {value: every comment}
+// 429 with Retry-After is retried by the pipeline's throttling policy (bounded by maxRetries) when the wait is at most
+// maxRetryAfterMs; a longer wait, or what is left after the retries, is a GraphApiError carrying retryAfterMs for the
+// caller's own schedule (a function invocation should not sleep for minutes).
+// Graph incidents carry no ETag, so addTag's read-then-PATCH is last-writer-wins; the bridge is the only writer of
+// its tag.
+
+import type { TokenCredential } from '@azure/core-auth';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { type Client, getClient } from '@azure-rest/core-client';
+import { parseRetryAfter } from '../reliability/retrySchedule.js';
+import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from './statusSync.js';
+
+export const GRAPH_STATUSES = ['active', 'resolved', 'inProgress', 'redirected', 'awaitingAction'] as const;
+export const GRAPH_SEVERITIES = ['informational', 'low', 'medium', 'high'] as const;
+export type GraphStatus = (typeof GRAPH_STATUSES)[number];
+export type GraphSeverity = (typeof GRAPH_SEVERITIES)[number];
+
+export interface GraphIncidentComment {
+  comment: string;
+  createdByDisplayName?: string;
+  createdDateTime?: string;
+}
+
+export interface GraphIncident {
+  id: string;
+  tenantId?: string;
+  displayName: string;
+  description?: string | null;
+  createdDateTime: string;
+  lastUpdateDateTime: string;
+  assignedTo?: string | null;
+  classification?: string;
+  determination?: string;
+  status: string;
+  severity: string;
+  customTags?: string[];
+  comments?: GraphIncidentComment[];
+  redirectIncidentId?: string | null;
+  incidentWebUrl?: string;
+  alerts?: Record<string, unknown>[];
+  [field: string]: unknown;
+}
+
+export interface GraphIncidentPatch {
+  status?: 'active' | 'resolved';
+  assignedTo?: string | null;
+  classification?: string;
+  determination?: string;
+  customTags?: string[];
+  description?: string;
+  resolvingComment?: string;
+}
+
+export interface ListIncidentsQuery {
+  createdSince: Date;
+  /** Only incidents changed since then (the watermark, with the caller's overlap). */
+  updatedSince?: Date;
+  /** Empty or absent: every status. */
+  statuses?: readonly GraphStatus[];
+  severities?: readonly GraphSeverity[];
+  /** Page size, 1–50 (Graph refuses more); default 50. */
+  top?: number;
+}
+
+export class GraphApiError extends Error {
+  override name = 'GraphApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface GraphClient {
+  /** Every page of the matching incidents with their alerts, following @odata.nextLink. */
+  listIncidents(query: ListIncidentsQuery): AsyncIterable<GraphIncident[]>;
+  /** The incident, or undefined when it does not exist. */
+  getIncident(id: string): Promise<GraphIncident | undefined>;
+  updateIncident(id: string, patch: GraphIncidentPatch): Promise<GraphIncident>;
+  /** Adds the tag, keeping the existing ones (PATCH replaces the collection). No request when it is there already. */
+  addTag(id: string, tag: string): Promise<GraphIncident>;
+  /** Returns every comment of the incident, as Graph answers. */
+  addComment(id: string, text: string): Promise<GraphIncidentComment[]>;
+  /** Status sync; refuses `redirected` (a merge is Defender's to make, never the bridge's). */
+  updateStatus(
+    id: string,
+    change: { status: string; classification?: string; determination?: string; assignedTo?: string | null },
+  ): Promise<GraphIncident>;
+}
+
+export interface GraphClientOptions {
+  /** Graph's base, e.g. https://graph.microsoft.com (the v1.0 segment is added). */
+  endpoint: string;
+  credential: TokenCredential;
+  /** PEM CA(s) to trust (the local emulators). */
+  ca?: string;
+  /** Retries of the pipeline for 408/429/5xx and network errors (default 3). */
+  maxRetries?: number;
+  retryDelayInMs?: number;
+  /** Longest Retry-After the client waits out itself (default 30 s); longer → GraphApiError with retryAfterMs. */
+  maxRetryAfterMs?: number;
+}
+
+const RETRY_AFTER_HEADERS = ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'];
+const LONG_RETRY_AFTER = 'x-sentinel-bridge-retry-after-ms';
+
+/** Runs inside the retry loop: a throttled answer asking for a longer wait than `maxMs` loses its Retry-After headers,
+ * so the throttling strategy returns it at once; the wait rides along in LONG_RETRY_AFTER for the error. */
+function capRetryAfter(maxMs: number): PipelinePolicy {
+  return {
+    name: 'graphRetryAfterCap',
+    async sendRequest(request, next) {
+      const response = await next(request);
+      if (response.status !== 429 && response.status !== 503) return response;
+      const h = response.headers;
+      const ms =
+        parseRetryAfter(h.get('retry-after')) ??
+        (h.get('retry-after-ms') ? Number(h.get('retry-after-ms')) : undefined) ??
+        (h.get('x-ms-retry-after-ms') ? Number(h.get('x-ms-retry-after-ms')) : undefined);
+      if (ms !== undefined && ms > maxMs) {
+        for (const name of RETRY_AFTER_HEADERS) h.delete(name);
+        h.set(LONG_RETRY_AFTER, String(ms));
+      }
+      return response;
+    },
+  };
+}
+
+const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\])$/;
+
+/** The token scope for a Graph endpoint: its own cloud's (graph.microsoft.us, …); the public one for a local emulator. */
+export function graphScope(endpoint: string): string {
+  const u = new URL(endpoint);
+  return LOOPBACK.test(u.hostname) ? 'https://graph.microsoft.com/.default' : `${u.origin}/.default`;
+}
+
+/** The `$filter` for a listing; values come only from Dates and the enums above, so nothing needs quoting beyond them. */
+export function incidentFilter(query: Omit<ListIncidentsQuery, 'top'>): string {
+  const parts = [`createdDateTime ge ${query.createdSince.toISOString()}`];
+  if (query.updatedSince) parts.push(`lastUpdateDateTime ge ${query.updatedSince.toISOString()}`);
+  const anyOf = (field: string, values: readonly string[], allowed: readonly string[]) => {
+    for (const v of values) if (!allowed.includes(v)) throw new RangeError(`${field} '${v}' is not one of ${allowed.join(', ')}`);
+    return values.length === 1 ? `${field} eq '${values[0]}'` : `(${values.map((v) => `${field} eq '${v}'`).join(' or ')})`;
+  };
+  if (query.statuses?.length) parts.push(anyOf('status', query.statuses, GRAPH_STATUSES));
+  if (query.severities?.length) parts.push(anyOf('severity', query.severities, GRAPH_SEVERITIES));
+  return parts.join(' and ');
+}
+
+export function createGraphClient(options: GraphClientOptions): GraphClient {
+  const base = `${options.endpoint.replace(/\/+$/, '')}/v1.0`;
+  const origin = new URL(base).origin;
+  const client: Client = getClient(base, options.credential, {
+    credentials: { scopes: [graphScope(options.endpoint)] },
+    retryOptions: { maxRetries: options.maxRetries ?? 3, retryDelayInMs: options.retryDelayInMs ?? 500, maxRetryDelayInMs: 8000 },
+    userAgentOptions: { userAgentPrefix: 'sentinel-bridge' },
+    additionalPolicies: [{ policy: capRetryAfter(options.maxRetryAfterMs ?? 30_000), position: 'perRetry' }],
+    ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
+  });
+  const seg = encodeURIComponent;
+
+  async function call(
+    method: 'get' | 'patch' | 'post',
+    path: string,
+    opts: { body?: unknown; query?: Record<string, string | number> } = {},
+  ) {
+    const res = await client.pathUnchecked(path)[method]({
+      ...(opts.body !== undefined ? { body: opts.body, contentType: 'application/json' } : {}),
+      ...(opts.query ? { queryParameters: opts.query } : {}),
+    });
+    const status = Number(res.status);
+    if (status >= 200 && status < 300) return { status, body: res.body as unknown };
+    if (status === 404 && method === 'get') return { status, body: undefined };
+    const err = (res.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new GraphApiError(
+      `Graph ${method.toUpperCase()} ${new URL(path, `${base}/`).pathname} failed: ${status} ${err?.code ?? ''} ${err?.message ?? ''}`
+        .replace(/\s+/g, ' ')
+        .trim(),
+      status,
+      err?.code,
+      parseRetryAfter(res.headers['retry-after']) ?? (res.headers[LONG_RETRY_AFTER] ? Number(res.headers[LONG_RETRY_AFTER]) : undefined),
+    );
+  }
+
+  const api: GraphClient = {
+    async *listIncidents(query) {
+      const top = query.top ?? 50;
+      if (!Number.isInteger(top) || top < 1 || top > 50) throw new RangeError(`top must be 1–50 (Graph's limit), not ${top}`);
+      let next: string | undefined = '/security/incidents';
+      let q: Record<string, string | number> | undefined = { $filter: incidentFilter(query), $top: top, $expand: 'alerts' };
+      while (next) {
+        const { body } = await call('get', next, q ? { query: q } : {});
+        q = undefined; // a nextLink carries the whole query
+        const page = body as { value?: GraphIncident[]; '@odata.nextLink'?: string } | undefined;
+        yield page?.value ?? [];
+        next = page?.['@odata.nextLink'];
+        // The bearer token goes only to the configured endpoint, never to a host a response names.
+        if (next && new URL(next).origin !== origin)
+          throw new GraphApiError(`@odata.nextLink points outside ${origin}; refusing to follow it`, 502);
+      }
+    },
+    async getIncident(id) {
+      const { status, body } = await call('get', `/security/incidents/${seg(id)}`);
+      return status === 404 ? undefined : (body as GraphIncident);
+    },
+    async updateIncident(id, patch) {
+      if ((patch as { status?: string }).status === 'redirected') throw new RangeError('the bridge never sets status redirected');
+      return (await call('patch', `/security/incidents/${seg(id)}`, { body: patch })).body as GraphIncident;
+    },
+    async addTag(id, tag) {
+      const incident = await api.getIncident(id);
+      if (!incident) throw new GraphApiError(`Graph incident ${id} was not found`, 404, 'NotFound');
+      const tags = incident.customTags ?? [];
+      if (tags.includes(tag)) return incident;
+      return api.updateIncident(id, { customTags: [...tags, tag] });
+    },
+    async addComment(id, text) {
+      const body = { '@odata.type': 'microsoft.graph.security.alertComment', comment: text };
+      const res = (await call('post', `/security/incidents/${seg(id)}/comments`, { body })).body as { value?: GraphIncidentComment[] };
+      return res?.value ?? [];
+    },
+    async updateStatus(id, change) {
+      if (change.status !== 'active' && change.status !== 'resolved')
+        throw new RangeError(`status '${change.status}' cannot be set by the bridge (only active or resolved)`);
+      const patch: GraphIncidentPatch = { status: change.status };
+      if (change.classification !== undefined) patch.classification = change.classification;
+      if (change.determination !== undefined) patch.determination = change.determination;
+      if (change.assignedTo !== undefined) patch.assignedTo = change.assignedTo;
+      return api.updateIncident(id, patch);
+    },
+  };
+  return api;
+}
+
+export type SentinelClassification = (typeof CLASSIFICATIONS)[number];
+export type SentinelClassificationReason = (typeof CLASSIFICATION_REASONS)[number];
+
+/** Sentinel's closing classification as Graph's classification + determination (table in docs/graph-security-api.md). */
+export function mapCloseClassification(
+  classification: SentinelClassification,
+  reason?: SentinelClassificationReason,
+): { classification: string; determination: string } {
+  switch (classification) {
+    case 'TruePositive':
+      return { classification: 'truePositive', determination: 'other' };
+    case 'BenignPositive':
+      return { classification: 'informationalExpectedActivity', determination: 'other' };
+    case 'FalsePositive':
+      return {
+        classification: 'falsePositive',
+        determination:
+          reason === 'InaccurateData' ? 'notEnoughDataToValidate' : reason === 'IncorrectAlertLogic' ? 'notMalicious' : 'other',
+      };
+    case 'Undetermined':
+      return { classification: 'unknown', determination: 'unknown' };
+  }
+}
