@@ -9,13 +9,12 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { secretMatches } from '../incidents/statusSync.js';
+import { ACKNOWLEDGE_ACTION_ID, BUTTON_VALUE_MAX, CLOSE_CLASSIFICATIONS, CLOSE_REASON, closeActionId } from './slackActions.js';
 import {
   type CallbackEvent,
   type CallbackInput,
   type CallbackResult,
   type CallbackUser,
-  type Classification,
-  type ClassificationReason,
   ignored,
   parseJson,
   refused,
@@ -27,21 +26,6 @@ export const SIGNATURE_HEADER = 'x-slack-signature';
 export const TIMESTAMP_HEADER = 'x-slack-request-timestamp';
 /** Slack's replay window: requests whose timestamp is further from now are refused. */
 export const TOLERANCE_SECONDS = 5 * 60;
-/** Block Kit: a button value holds at most 2,000 characters. */
-export const BUTTON_VALUE_MAX = 2000;
-
-const PREFIX = 'sentinelbridge.';
-export const ACKNOWLEDGE_ACTION_ID = `${PREFIX}ack`;
-/** The classifications our "Close as …" buttons offer, with the reason each implies (statusSync's pairs). */
-export const CLOSE_CLASSIFICATIONS = ['TruePositive', 'FalsePositive', 'BenignPositive'] as const satisfies readonly Classification[];
-export type CloseClassification = (typeof CLOSE_CLASSIFICATIONS)[number];
-/** FalsePositive pairs with two reasons; the button cannot tell which, so it names none. */
-export const CLOSE_REASON: Record<CloseClassification, ClassificationReason | undefined> = {
-  TruePositive: 'SuspiciousActivity',
-  BenignPositive: 'SuspiciousButExpected',
-  FalsePositive: undefined,
-};
-export const closeActionId = (classification: CloseClassification) => `${PREFIX}close.${classification}`;
 
 const CLOSE_BY_ACTION_ID = new Map(CLOSE_CLASSIFICATIONS.map((c) => [closeActionId(c), c]));
 

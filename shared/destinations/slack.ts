@@ -14,7 +14,7 @@ import {
   CLOSE_CLASSIFICATIONS,
   type CloseClassification,
   closeActionId,
-} from '../callbacks/slack.js';
+} from '../callbacks/slackActions.js';
 import type { CallbackUser } from '../callbacks/types.js';
 import type { Destination } from '../config.js';
 import {
