@@ -62,6 +62,7 @@ export function parseSignl4Callback(input: CallbackInput): CallbackResult {
   const given = input.url.searchParams.get(SECRET_PARAMETER);
   if (!given)
     return refused(401, `missing secret: SIGNL4 callbacks carry the destination's callbackSecret as ?${SECRET_PARAMETER}= in the URL`);
+  if (input.secrets.length === 0) return refused(401, 'this destination has no callbackSecret');
   if (!input.secrets.some((s) => secretMatches(given, s))) return refused(401, `wrong secret in the ?${SECRET_PARAMETER}= parameter`);
 
   const textBody = utf8(input.body);
