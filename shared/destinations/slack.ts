@@ -4,7 +4,18 @@
 // ≤ 75 and url ≤ 3000, ≤ 50 blocks per message. Slack also rejects messages whose blocks hold much more than ~12k
 // characters in total (msg_blocks_too_long, https://github.com/slackapi/bolt-js/issues/2509), so the enrichment sections stay small.
 // mrkdwn text escapes &, < and > and nothing else (https://api.slack.com/reference/surfaces/formatting#escaping).
-import type { ActionsBlock, ContextBlock, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
+// Two-way sync: the actions block also carries Acknowledge and "Close as …" buttons (action_ids and the callback
+// parser in shared/callbacks/slack.ts; button value = the incident's ARM id, ≤ 2,000 chars; ≤ 25 elements per actions
+// block). They work when the incoming webhook belongs to a Slack app with Interactivity on (docs/two-way-sync.md).
+import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
+import {
+  ACKNOWLEDGE_ACTION_ID,
+  BUTTON_VALUE_MAX,
+  CLOSE_CLASSIFICATIONS,
+  type CloseClassification,
+  closeActionId,
+} from '../callbacks/slackActions.js';
+import type { CallbackUser } from '../callbacks/types.js';
 import type { Destination } from '../config.js';
 import {
   enrichmentFor,
@@ -30,6 +41,8 @@ export const LIMITS = {
   contextElements: 10,
   buttonText: 75,
   buttonUrl: 3000,
+  buttonValue: BUTTON_VALUE_MAX,
+  actionsElements: 25,
   fallbackText: 3000,
   /** Our own cap for each enrichment section, keeping the message well under Slack's total block text limit. */
   enrichmentText: 1500,
@@ -88,20 +101,8 @@ export function format(incident: IncidentSummary, event: IncidentEvent, destinat
     blocks.push(listSection(`*Entities (${enrichment.entities.length})*`, lines));
   }
 
-  if (incident.incidentUrl.length <= LIMITS.buttonUrl) {
-    const actions: ActionsBlock = {
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          action_id: 'open_incident',
-          text: { type: 'plain_text', text: 'Open in Microsoft Sentinel' },
-          url: incident.incidentUrl,
-        },
-      ],
-    };
-    blocks.push(actions);
-  }
+  const actions = actionsBlock(incident);
+  if (actions) blocks.push(actions);
 
   const context: ContextBlock = {
     type: 'context',
@@ -110,6 +111,71 @@ export function format(incident: IncidentSummary, event: IncidentEvent, destinat
   blocks.push(context);
 
   return jsonRequest({ text: mrkdwn(`${emoji} ${headline}`, LIMITS.fallbackText), blocks: blocks.slice(0, LIMITS.blocks) });
+}
+
+export const CLOSE_LABEL: Record<CloseClassification, string> = {
+  TruePositive: 'Close as True positive',
+  FalsePositive: 'Close as False positive',
+  BenignPositive: 'Close as Benign positive',
+};
+
+/** The incident reference a button carries: the ARM id (names the workspace), else the name. */
+export function buttonValue(incident: Pick<IncidentSummary, 'id' | 'name'>): string | undefined {
+  if (incident.id.length <= LIMITS.buttonValue) return incident.id;
+  return incident.name.length <= LIMITS.buttonValue ? incident.name : undefined;
+}
+
+/** Link to the portal, then the sync buttons the incident's status still allows (none once it is closed). */
+function actionsBlock(incident: IncidentSummary): ActionsBlock | undefined {
+  const elements: Button[] = [];
+  if (incident.incidentUrl.length <= LIMITS.buttonUrl) {
+    elements.push({
+      type: 'button',
+      action_id: 'open_incident',
+      text: { type: 'plain_text', text: 'Open in Microsoft Sentinel' },
+      url: incident.incidentUrl,
+    });
+  }
+  const value = buttonValue(incident);
+  if (value && incident.status !== 'Closed') {
+    if (incident.status === 'New') {
+      elements.push({
+        type: 'button',
+        action_id: ACKNOWLEDGE_ACTION_ID,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Acknowledge' },
+        value,
+      });
+    }
+    for (const c of CLOSE_CLASSIFICATIONS) {
+      elements.push({ type: 'button', action_id: closeActionId(c), text: { type: 'plain_text', text: CLOSE_LABEL[c] }, value });
+    }
+  }
+  return elements.length ? { type: 'actions', block_id: 'sentinelbridge', elements: elements.slice(0, LIMITS.actionsElements) } : undefined;
+}
+
+export interface SlackSyncOutcome {
+  action: 'acknowledge' | 'close';
+  user?: CallbackUser;
+  /** close: the classification the incident was closed with. */
+  classification?: string;
+}
+
+/**
+ * The message to POST to a button click's response_url (docs.slack.dev/interactivity/handling-user-interaction:
+ * `replace_original` updates the clicked message): the incident as it now is — so the buttons its new status no
+ * longer allows are gone — with a line saying who did what.
+ */
+export function slackResponseMessage(incident: IncidentSummary, destination: Destination, outcome: SlackSyncOutcome): FormattedRequest {
+  const message = JSON.parse(format(incident, 'created', destination).body) as { text: string; blocks: KnownBlock[] };
+  const who = outcome.user?.id ? `<@${outcome.user.id}>` : outcome.user?.name ? escapeMrkdwn(outcome.user.name) : 'someone';
+  const what =
+    outcome.action === 'acknowledge'
+      ? `:eyes: Acknowledged by ${who}; the incident is ${escapeMrkdwn(incident.status)} in Microsoft Sentinel.`
+      : `:white_check_mark: Closed by ${who}${outcome.classification ? ` as ${escapeMrkdwn(outcome.classification)}` : ''} in Microsoft Sentinel.`;
+  const line: ContextBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: truncateText(what, LIMITS.sectionText) }] };
+  const blocks = [...message.blocks.slice(0, LIMITS.blocks - 1), line];
+  return jsonRequest({ replace_original: true, text: message.text, blocks });
 }
 
 function listSection(heading: string, lines: string[]): SectionBlock {

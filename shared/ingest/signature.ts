@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { HttpError } from '../http.js';
 
 /** A whsec_ secret is base64 key material (the spec); a plain shared secret is used as its UTF-8 bytes. */
-function webhookFor(secret: string): Webhook {
+export function webhookFor(secret: string): Webhook {
   return secret.startsWith('whsec_')
     ? new Webhook(secret)
     : new Webhook(new Uint8Array(Buffer.from(secret, 'utf8')) as never, { format: 'raw' });

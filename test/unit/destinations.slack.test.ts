@@ -1,8 +1,10 @@
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
+import { parseSlackCallback } from '../../shared/callbacks/slack.js';
 import type { Destination } from '../../shared/config.js';
 import type { IncidentSummary } from '../../shared/destinations/incident.js';
-import { canResolve, escapeMrkdwn, events, format, LIMITS } from '../../shared/destinations/slack.js';
+import { canResolve, escapeMrkdwn, events, format, LIMITS, slackResponseMessage } from '../../shared/destinations/slack.js';
+import { slackCallback } from '../../tools/emulators/vendorCallbacks.js';
 import { sampleIncident } from '../support/incident.js';
 
 const destination: Destination = { name: 'soc-slack', type: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXX' };
@@ -13,7 +15,7 @@ const incident = (overrides: Partial<IncidentSummary> = {}): IncidentSummary =>
 type Block = KnownBlock & {
   text?: { type: string; text: string };
   fields?: { type: string; text: string }[];
-  elements?: { type: string; text?: string | { text: string }; url?: string }[];
+  elements?: { type: string; text?: string | { text: string }; url?: string; action_id?: string; value?: string; style?: string }[];
 };
 const parse = (body: string) => JSON.parse(body) as { text: string; blocks: Block[] };
 
@@ -37,9 +39,14 @@ function expectWithinLimits(message: { text: string; blocks: Block[] }): void {
     }
     if (block.type === 'context') expect(block.elements?.length ?? 0).toBeLessThanOrEqual(LIMITS.contextElements);
     if (block.type === 'actions') {
+      expect(block.elements?.length ?? 0).toBeLessThanOrEqual(LIMITS.actionsElements);
+      const ids = (block.elements ?? []).map((e) => e.action_id);
+      expect(new Set(ids).size).toBe(ids.length);
       for (const e of block.elements ?? []) {
         expect((e.text as { text: string }).text.length).toBeLessThanOrEqual(LIMITS.buttonText);
         expect(e.url?.length ?? 0).toBeLessThanOrEqual(LIMITS.buttonUrl);
+        expect(e.value?.length ?? 0).toBeLessThanOrEqual(LIMITS.buttonValue);
+        expect(e.action_id?.length ?? 0).toBeLessThanOrEqual(255);
       }
     }
   }
@@ -109,5 +116,87 @@ describe('Slack format', () => {
     const has = (d: Destination) => parse(format(enriched, 'created', d).body).blocks.some((b) => b.text?.text.startsWith('*Alerts (2)*'));
     expect(has(destination)).toBe(false);
     expect(has({ ...destination, enrich: true })).toBe(true);
+  });
+
+  describe('two-way sync buttons', () => {
+    type ButtonJson = { action_id?: string; text: { text: string }; value?: string; url?: string };
+    const buttons = (i: IncidentSummary): ButtonJson[] =>
+      (parse(format(i, 'created', destination).body).blocks.find((b) => b.type === 'actions')?.elements ?? []) as ButtonJson[];
+
+    it('offers Acknowledge and Close as True / False / Benign positive on a new incident, each carrying the incident id', () => {
+      const i = incident({ status: 'New' });
+      expect(buttons(i).map((e) => [e.action_id, e.text.text, e.value])).toEqual([
+        ['open_incident', 'Open in Microsoft Sentinel', undefined],
+        ['sentinelbridge.ack', 'Acknowledge', i.id],
+        ['sentinelbridge.close.TruePositive', 'Close as True positive', i.id],
+        ['sentinelbridge.close.FalsePositive', 'Close as False positive', i.id],
+        ['sentinelbridge.close.BenignPositive', 'Close as Benign positive', i.id],
+      ]);
+      expectWithinLimits(parse(format(i, 'created', destination).body));
+    });
+
+    it('offers no Acknowledge once active, and no sync buttons once closed', () => {
+      expect(buttons(incident({ status: 'Active' })).map((e) => e.action_id)).not.toContain('sentinelbridge.ack');
+      expect(buttons(incident({ status: 'Active' })).map((e) => e.action_id)).toContain('sentinelbridge.close.TruePositive');
+      expect(buttons(incident({ status: 'Closed' })).map((e) => e.action_id)).toEqual(['open_incident']);
+    });
+
+    it('falls back to the incident name when the ARM id is longer than a button value may be', () => {
+      const i = incident({ status: 'New', id: `/subscriptions/${'s'.repeat(2000)}` });
+      expect(buttons(i).find((e) => e.action_id === 'sentinelbridge.ack')?.value).toBe(i.name);
+    });
+
+    it('a click on a button of the message parses back to its action and incident', () => {
+      const i = incident({ status: 'New' });
+      const close = buttons(i).find((e) => e.action_id === 'sentinelbridge.close.BenignPositive');
+      const now = new Date();
+      const request = slackCallback({
+        url: 'https://b.example/cb',
+        signingSecret: 's3cret',
+        incidentRef: close?.value ?? '',
+        action: 'close',
+        classification: 'BenignPositive',
+        now,
+      });
+      const result = parseSlackCallback({
+        body: Buffer.from(request.body),
+        headers: new Headers(request.headers),
+        url: new URL(request.url),
+        secrets: ['s3cret'],
+        now,
+      });
+      expect(result).toMatchObject({
+        ok: true,
+        events: [{ action: 'close', classification: 'BenignPositive', incidentRef: { kind: 'bridgeRef', value: i.id } }],
+      });
+    });
+
+    it('slackResponseMessage replaces the clicked message with the new state and who acted', () => {
+      const acked = JSON.parse(
+        slackResponseMessage(incident({ status: 'Active' }), destination, {
+          action: 'acknowledge',
+          user: { id: 'UA8RXUSPL', name: 'jtorrance' },
+        }).body,
+      ) as { replace_original: boolean; text: string; blocks: Block[] };
+      expect(acked.replace_original).toBe(true);
+      expect(acked.blocks.at(-1)?.elements?.[0]?.text).toBe(
+        ':eyes: Acknowledged by <@UA8RXUSPL>; the incident is Active in Microsoft Sentinel.',
+      );
+      expect(acked.blocks.find((b) => b.type === 'actions')?.elements?.map((e) => e.action_id)).not.toContain('sentinelbridge.ack');
+      expectWithinLimits(acked);
+
+      const closed = JSON.parse(
+        slackResponseMessage(incident({ status: 'Closed' }), destination, {
+          action: 'close',
+          user: { name: '<b>' },
+          classification: 'FalsePositive',
+        }).body,
+      ) as { text: string; blocks: Block[] };
+      expect(closed.blocks.at(-1)?.elements?.[0]?.text).toBe(
+        ':white_check_mark: Closed by &lt;b&gt; as FalsePositive in Microsoft Sentinel.',
+      );
+      expect(closed.blocks.find((b) => b.type === 'actions')?.elements?.map((e) => e.action_id)).toEqual(['open_incident']);
+      expectWithinLimits(closed);
+    });
   });
 });
