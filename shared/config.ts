@@ -270,7 +270,9 @@ export function logLevel(env: Record<string, string | undefined> = process.env):
 /** Resolves a Functions binding expression like `%INCIDENT_POLL_SCHEDULE%` the way the host does. */
 export function resolveAppSetting(expression: string): string {
   return expression.replace(/%([A-Za-z0-9_]+)%/g, (_, key: string) => {
-    const value = (config() as Record<string, unknown>)[key] ?? process.env[key];
+    // Own keys only: `%constructor%` names no setting.
+    const own = (values: Record<string, unknown>) => (Object.hasOwn(values, key) ? values[key] : undefined);
+    const value = own(config()) ?? own(process.env);
     if (value === undefined) throw new ConfigError(`Binding expression %${key}% names no setting`);
     return String(value);
   });
