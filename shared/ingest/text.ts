@@ -77,7 +77,18 @@ const hexByte = (b: number | undefined) => `0x${(b ?? 0).toString(16).padStart(2
 
 // ignoreBOM: a BOM stays in the text (the JSON reader drops it), so the text is exactly the bytes.
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const windows1252 = new TextDecoder('windows-1252');
+/**
+ * windows-1252 where it differs from ISO-8859-1 (0x80–0x9F), from the WHATWG index
+ * (encoding.spec.whatwg.org/index-windows-1252.txt; the five unassigned bytes map to the C1 control of the same
+ * value, as there). Not TextDecoder: Node 20's decodes 'windows-1252' as ISO-8859-1 (0x80 → U+0080, tried here).
+ */
+const WINDOWS_1252_C1 = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019,
+  0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+].map((code) => String.fromCharCode(code));
+
+const decodeWindows1252 = (body: Buffer) =>
+  body.toString('latin1').replace(/[\x80-\x9f]/g, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80] as string);
 
 /**
  * The body as text in its charset. Bytes that are not valid in it are a 400 naming the first one's offset: replacing
@@ -98,7 +109,7 @@ export function decodeText(body: Buffer, charset: Charset): string {
     case 'iso-8859-1':
       return body.toString('latin1');
     case 'windows-1252':
-      return windows1252.decode(body);
+      return decodeWindows1252(body);
   }
 }
 
