@@ -68,8 +68,12 @@ export async function decodeContent(request: BridgeRequest, raw: Buffer, limit: 
   return decoded.buffer;
 }
 
-/** A digit run this long may be an integer beyond 2^53 (9007199254740992 has 16 digits): parse losslessly. */
-const LONG_DIGITS = /\d{16}/;
+/**
+ * A JSON integer of 16 digits or more may be beyond 2^53 (9007199254740992 has 16): such text is parsed losslessly.
+ * Only a run standing as a whole number token counts (after `[ : ,` or space, before `, ] }` or space): digits in
+ * ids and hashes inside strings, fractions and exponents do not send a body down the slow path.
+ */
+const LONG_INTEGER = /(?:^|[[:,\s])-?\d{16,}(?=[\s,\]}]|$)/;
 
 /** Integers beyond Number.MAX_SAFE_INTEGER stay strings of their digits; every other number is what JSON.parse gives. */
 const exactNumber = (text: string): unknown => (isInteger(text) && !isSafeNumber(text) ? text : Number.parseFloat(text));
@@ -78,11 +82,11 @@ const exactNumber = (text: string): unknown => (isInteger(text) && !isSafeNumber
 const lastDuplicateWins = ({ newValue }: { newValue: unknown }) => newValue;
 
 /**
- * JSON.parse, except that integers beyond 2^53 keep their digits (as strings). Text with no 16-digit run cannot hold
- * one and takes JSON.parse itself; only the rest pays for the lossless parser.
+ * JSON.parse, except that integers beyond 2^53 keep their digits (as strings). Text with no 16-digit integer cannot
+ * hold one and takes JSON.parse itself; only the rest pays for the lossless parser (about 6× slower).
  */
 export function parseJson(text: string): unknown {
-  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
+  if (!LONG_INTEGER.test(text)) return JSON.parse(text);
   return parseLossless(text, null, { parseNumber: exactNumber, onDuplicateKey: lastDuplicateWins });
 }
 
