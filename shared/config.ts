@@ -249,9 +249,3 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       };
   return { ...c, storage } as Config;
 }
-
-/** The log level alone, readable even when the rest of the configuration is invalid (to report that). */
-export function logLevel(env: Record<string, string | undefined>): z.output<typeof SETTINGS.LOG_LEVEL.schema> {
-  const parsed = SETTINGS.LOG_LEVEL.schema.safeParse(env.LOG_LEVEL || undefined);
-  return parsed.success ? parsed.data : 'info';
-}

@@ -24,7 +24,8 @@ export function getPath(record: JsonRecord, path: string): unknown {
   }
   let cur: unknown = record;
   for (const key of keys) {
-    if (!isObject(cur)) return undefined;
+    // Own fields only: a path segment a request names (time-generated-field) must not reach Object.prototype.
+    if (!isObject(cur) || !Object.hasOwn(cur, key)) return undefined;
     cur = cur[key];
   }
   return cur;
@@ -54,7 +55,11 @@ export function toIsoTime(value: unknown): string | undefined {
   return undefined;
 }
 
-type Coerced = { ok: true; value: unknown } | { ok: false; message: string };
+/**
+ * `outOfRange`: an integer the column type cannot hold (int is 32-bit, long 64-bit). The record is kept, the column
+ * left empty and the value stays in RawData, listed in Unconverted: the service would store null.
+ */
+type Coerced = { ok: true; value: unknown } | { ok: false; message: string; outOfRange?: true };
 
 const describeValue = (v: unknown) =>
   typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : Array.isArray(v) ? 'an array' : typeof v;
@@ -68,10 +73,36 @@ function coerceNumber(value: unknown, integer: boolean, column: Column): Coerced
   return { ok: true, value: n };
 }
 
+const INTEGER_TEXT = /^[+-]?\d+$/;
+
+/** Log Analytics int and long: signed 32- and 64-bit (learn.microsoft.com/kusto/query/scalar-data-types). */
+const INT_RANGE = [-(2n ** 31n), 2n ** 31n - 1n] as const;
+const LONG_RANGE = [-(2n ** 63n), 2n ** 63n - 1n] as const;
+
+/**
+ * An integer column's value, exact: digits beyond 2^53 (a string from the body parser) are compared as BigInt and
+ * sent as a string of digits, which the service converts to its 64-bit long without going through a double.
+ */
+function coerceInteger(value: unknown, column: Column, [low, high]: readonly [bigint, bigint]): Coerced {
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  const exact =
+    text !== undefined && INTEGER_TEXT.test(text)
+      ? BigInt(text)
+      : typeof value === 'number' && Number.isInteger(value)
+        ? BigInt(value)
+        : undefined;
+  if (exact === undefined) return coerceNumber(value, true, column);
+  if (column.min !== undefined && exact < BigInt(column.min)) return { ok: false, message: `must be ≥ ${column.min}, got ${exact}` };
+  if (column.max !== undefined && exact > BigInt(column.max)) return { ok: false, message: `must be ≤ ${column.max}, got ${exact}` };
+  if (exact < low || exact > high) return { ok: false, outOfRange: true, message: `${exact} does not fit a ${column.type} column` };
+  const n = Number(exact);
+  return { ok: true, value: Number.isSafeInteger(n) ? n : exact.toString() };
+}
+
 const COERCE: Record<ColumnType, (value: unknown, column: Column) => Coerced> = {
   string: (v) => ({ ok: true, value: typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v) }),
-  int: (v, c) => coerceNumber(v, true, c),
-  long: (v, c) => coerceNumber(v, true, c),
+  int: (v, c) => coerceInteger(v, c, INT_RANGE),
+  long: (v, c) => coerceInteger(v, c, LONG_RANGE),
   real: (v, c) => coerceNumber(v, false, c),
   boolean: (v) => {
     if (typeof v === 'boolean') return { ok: true, value: v };
@@ -136,6 +167,7 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
   const errors: FieldError[] = [];
   const row: JsonRecord = {};
   const consumed = new Set<string>();
+  const unconverted: string[] = [];
 
   for (const column of table.columns) {
     let found: { path: string; value: unknown } | undefined;
@@ -143,16 +175,20 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
       const value = column.compute(record);
       if (value !== undefined && value !== null) found = { path: column.name, value };
     }
+    let fromRecord = false;
     if (!found && column.from) {
       found = firstPresent(record, column.from);
-      if (found) consumed.add(found.path);
+      fromRecord = found !== undefined;
     }
     if (!found) {
       if (column.required) errors.push({ path: column.from?.[0] ?? column.name, message: 'is required' });
       continue;
     }
     const coerced = COERCE[column.type](found.value, column);
-    if (coerced.ok) row[column.name] = coerced.value;
+    if (coerced.ok) {
+      row[column.name] = coerced.value;
+      if (fromRecord) consumed.add(found.path);
+    } else if (coerced.outOfRange) unconverted.push(found.path);
     else errors.push({ path: found.path, message: coerced.message });
   }
 
@@ -173,6 +209,7 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
   row.ReceivedAt = ctx.receivedAt;
   row.Source = eventType.source;
   row.EventType = eventType.type;
+  if (unconverted.length) row.Unconverted = unconverted;
   if (table.rawData === 'json') row.RawData = JSON.stringify(record);
   else {
     const rest = extras(record, consumed);

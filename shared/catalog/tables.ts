@@ -8,6 +8,11 @@ export const COMMON_COLUMNS: readonly Column[] = [
   { name: 'ReceivedAt', type: 'datetime', description: 'When the bridge accepted the event.' },
   { name: 'Source', type: 'string', description: 'Source the event came from (wallarm, mcas, generic, …).' },
   { name: 'EventType', type: 'string', description: 'Event type within the source.' },
+  {
+    name: 'Unconverted',
+    type: 'dynamic',
+    description: 'Paths of fields whose value its typed column cannot hold (an integer beyond int/long); RawData keeps them exactly.',
+  },
 ];
 
 const RAW_DATA: Record<TableDef['rawData'], Column> = {

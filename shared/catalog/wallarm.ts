@@ -26,36 +26,44 @@ export const WALLARM_DEFAULT_TABLE = 'WallarmSentinel_CL';
 
 type Severity = 'high' | 'medium' | 'low' | 'info';
 
-/** Severity by type (the Severity column of Wallarm's own table: high/medium/low/info). Issues follow their risk. */
-const SEVERITY: Readonly<Record<string, Severity>> = {
-  new_hits: 'high',
-  attacks_exceeded: 'high',
-  incidents_exceeded: 'high',
-  compromised_logins: 'high',
-  vuln_high: 'high',
-  vuln_medium: 'medium',
-  vuln_low: 'low',
-  ip_blocked: 'medium',
-  integration_broken: 'medium',
-  api_structure_changed: 'low',
-  api_comparison_result: 'low',
-  disable_integration: 'low',
-  delete_integration: 'low',
-  create_user: 'low',
-  delete_user: 'low',
-  update_user: 'low',
-};
+// Maps, not object literals: these are looked up by names a request sends ("constructor" is no severity).
 
-const RISK_SEVERITY: Readonly<Record<string, Severity>> = { critical: 'high', high: 'high', medium: 'medium', low: 'low', info: 'info' };
+/** Severity by type (the Severity column of Wallarm's own table: high/medium/low/info). Issues follow their risk. */
+const SEVERITY: ReadonlyMap<string, Severity> = new Map([
+  ['new_hits', 'high'],
+  ['attacks_exceeded', 'high'],
+  ['incidents_exceeded', 'high'],
+  ['compromised_logins', 'high'],
+  ['vuln_high', 'high'],
+  ['vuln_medium', 'medium'],
+  ['vuln_low', 'low'],
+  ['ip_blocked', 'medium'],
+  ['integration_broken', 'medium'],
+  ['api_structure_changed', 'low'],
+  ['api_comparison_result', 'low'],
+  ['disable_integration', 'low'],
+  ['delete_integration', 'low'],
+  ['create_user', 'low'],
+  ['delete_user', 'low'],
+  ['update_user', 'low'],
+]);
+
+const RISK_SEVERITY: ReadonlyMap<string, Severity> = new Map([
+  ['critical', 'high'],
+  ['high', 'high'],
+  ['medium', 'medium'],
+  ['low', 'low'],
+  ['info', 'info'],
+]);
 
 /** Security-issue risk → legacy table: the legacy integration had only high/medium/low. */
-const VULN_BY_RISK: Readonly<Record<string, string>> = {
-  critical: 'vuln_high',
-  high: 'vuln_high',
-  medium: 'vuln_medium',
-  low: 'vuln_low',
-  info: 'vuln_low',
-};
+const VULN_BY_RISK: ReadonlyMap<string, string> = new Map([
+  ['critical', 'vuln_high'],
+  ['high', 'vuln_high'],
+  ['medium', 'vuln_medium'],
+  ['low', 'vuln_low'],
+  ['info', 'vuln_low'],
+]);
 
 /** Notification types whose table depends on the risk. */
 const ISSUE_NOTIFICATIONS: ReadonlySet<string> = new Set(['security_issue', 'vuln', 'vulnerability']);
@@ -96,7 +104,7 @@ function canonicalType(name: string, record: JsonRecord): string {
   const n = name.trim().replace(/_CL$/i, '').toLowerCase();
   if (ISSUE_NOTIFICATIONS.has(n)) {
     const risk = riskOf(record);
-    return (risk && VULN_BY_RISK[risk]) || n;
+    return (risk && VULN_BY_RISK.get(risk)) || n;
   }
   if (n.startsWith('new_scope_object')) return 'scope_object';
   return n;
@@ -113,10 +121,10 @@ function typeOfRecord(record: JsonRecord): string | undefined {
 
 function severityOf(type: string | undefined, record: JsonRecord): Severity {
   if (type?.startsWith('vuln')) {
-    const risk = riskOf(record);
-    if (risk && RISK_SEVERITY[risk]) return RISK_SEVERITY[risk];
+    const bySeverity = RISK_SEVERITY.get(riskOf(record) ?? '');
+    if (bySeverity) return bySeverity;
   }
-  return (type && SEVERITY[type]) || 'info';
+  return (type && SEVERITY.get(type)) || 'info';
 }
 
 const col = (name: string, type: ColumnType, description: string, from: readonly string[]): Column => ({ name, type, description, from });

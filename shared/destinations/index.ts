@@ -36,7 +36,7 @@ const FORMATTERS: { readonly [T in DestinationType]: DestinationFormatter } = {
 };
 
 export function formatterFor(type: DestinationType): DestinationFormatter {
-  const formatter = FORMATTERS[type];
+  const formatter = Object.hasOwn(FORMATTERS, type) ? FORMATTERS[type] : undefined;
   if (!formatter) throw new Error(`unknown destination type "${String(type)}"`);
   return formatter;
 }

@@ -7,6 +7,7 @@ import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from
 import { checkContentType, decodeContent, parseElements, readBody } from './body.js';
 import type { GroupCommitter } from './enqueue.js';
 import { verifyDataCollector, verifyStandardWebhook } from './signature.js';
+import { charsetOf } from './text.js';
 import { type ValidatedBatch, validateElements } from './validate.js';
 
 export interface IngestDeps {
@@ -35,11 +36,11 @@ export function handleEvents(request: BridgeRequest, deps: IngestDeps): Promise<
       const known = deps.catalog.sources.map((s) => s.name);
       throw new HttpError(404, `unknown source "${sourceName}"; known sources: ${known.join(', ')}`, { knownSources: known });
     }
-    checkContentType(request);
+    const charset = checkContentType(request);
     const limit = deps.config.INGEST_MAX_BODY_BYTES;
     const body = await decodeContent(request, await readBody(request, limit), limit);
     if (deps.config.INGEST_HMAC_SECRET) verifyStandardWebhook(deps.config.INGEST_HMAC_SECRET, body, request.headers);
-    const elements = parseElements(body);
+    const elements = parseElements(body, charset);
     if (elements.length === 0) throw new HttpError(400, 'no events: the body is an empty array');
     const batch = validateElements(elements, {
       catalog: deps.catalog,
@@ -75,11 +76,12 @@ export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps): Prom
       throw legacyError(400, 'InvalidApiVersion', `api-version ${apiVersion} is not supported; use 2016-04-01`);
     const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
     if (type && type !== 'application/json') throw legacyError(415, 'UnsupportedContentType', 'Content-Type must be application/json');
+    const charset = charsetOf(request.headers.get('content-type'));
     const logType = request.headers.get('log-type') ?? '';
     if (!LOG_TYPE.test(logType)) throw legacyError(400, 'InvalidLogType', 'Log-Type must be 1-100 letters, digits or underscores');
     const body = await readBody(request, deps.config.INGEST_MAX_BODY_BYTES);
     verifyDataCollector({ workspaceId, sharedKey }, body, request.headers, deps.now().getTime());
-    const elements = parseElements(body);
+    const elements = parseElements(body, charset);
     const named = deps.catalog.typeForLogType(logType);
     const source = named?.source ?? deps.catalog.source('generic');
     const eventType = named?.type;

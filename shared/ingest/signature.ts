@@ -3,6 +3,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { HttpError } from '../http.js';
+import { utf8Text } from './text.js';
 
 /** A whsec_ secret is base64 key material (the spec); a plain shared secret is used as its UTF-8 bytes. */
 export function webhookFor(secret: string): Webhook {
@@ -21,8 +22,11 @@ export function verifyStandardWebhook(secret: string, body: Buffer, headers: Hea
   if (!h['webhook-id'] || !h['webhook-timestamp'] || !h['webhook-signature']) {
     throw new HttpError(401, 'signature required: send webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks)');
   }
+  // standardwebhooks signs text (its UTF-8 bytes). Only a well-formed UTF-8 body is that text byte for byte, so only
+  // then is the signature checked over the bytes as received; any other body would be verified lossily.
+  const payload = utf8Text(body, 'a signed body must be UTF-8 (Standard Webhooks signs the UTF-8 payload)');
   try {
-    webhookFor(secret).verify(body.toString('utf8'), h, { jsonParse: false } as never);
+    webhookFor(secret).verify(payload, h, { jsonParse: false } as never);
   } catch (e) {
     throw new HttpError(401, `signature rejected: ${(e as Error).message}`);
   }

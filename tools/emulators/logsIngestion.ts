@@ -117,8 +117,8 @@ export function truncateUtf8(text: string, max: number): string {
 const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
+const INT_RANGE = [-(2n ** 31n), 2n ** 31n - 1n] as const;
+const LONG_RANGE = [-(2n ** 63n), 2n ** 63n - 1n] as const;
 
 /** The value the column holds after the service converts it; `undefined` when it cannot be converted (→ null). */
 function convert(type: ColumnType, value: unknown): unknown {
@@ -130,11 +130,21 @@ function convert(type: ColumnType, value: unknown): unknown {
       return JSON.stringify(value);
     case 'int':
     case 'long': {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && INTEGER.test(value.trim()) ? Number(value) : Number.NaN;
-      if (!Number.isInteger(n)) return undefined;
-      if (type === 'int' && (n < INT32_MIN || n > INT32_MAX)) return undefined;
-      if (!Number.isSafeInteger(n)) return typeof value === 'string' ? value.trim() : undefined;
-      return n;
+      // int is a signed 32-bit, long a signed 64-bit integer; a value that does not convert is null ("if you try to
+      // input the string abc into an integer column, it results in the null value":
+      // learn.microsoft.com/kusto/query/scalar-data-types). Strings of digits convert exactly (tolong("123") == 123,
+      // learn.microsoft.com/kusto/query/tolong-function), so a long beyond 2^53 is kept as its digits here.
+      const text = typeof value === 'string' ? value.trim() : undefined;
+      const exact =
+        text !== undefined && INTEGER.test(text)
+          ? BigInt(text)
+          : typeof value === 'number' && Number.isInteger(value)
+            ? BigInt(value)
+            : undefined;
+      if (exact === undefined) return undefined;
+      const [low, high] = type === 'int' ? INT_RANGE : LONG_RANGE;
+      if (exact < low || exact > high) return undefined;
+      return Number.isSafeInteger(Number(exact)) ? Number(exact) : exact.toString();
     }
     case 'real': {
       const n = typeof value === 'number' ? value : typeof value === 'string' && NUMBER.test(value.trim()) ? Number(value) : Number.NaN;
