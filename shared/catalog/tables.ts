@@ -8,6 +8,17 @@ export const COMMON_COLUMNS: readonly Column[] = [
   { name: 'ReceivedAt', type: 'datetime', description: 'When the bridge accepted the event.' },
   { name: 'Source', type: 'string', description: 'Source the event came from (wallarm, mcas, generic, …).' },
   { name: 'EventType', type: 'string', description: 'Event type within the source.' },
+  {
+    name: 'Truncated',
+    type: 'dynamic',
+    description:
+      'Fields the bridge cut to fit the 64 KB limit of a value, as an array of paths (a column, or RawData.<path>); empty when nothing was cut.',
+  },
+  {
+    name: 'OriginalRecord',
+    type: 'string',
+    description: 'When a field was cut: URL of the blob (container originals) holding the complete original record.',
+  },
 ];
 
 const RAW_DATA: Record<TableDef['rawData'], Column> = {

@@ -8,6 +8,7 @@ import { storage } from '../storage/clients.js';
 import { CONTAINERS, QUEUES } from '../storage/names.js';
 import { checkContentType, decodeContent, parseElements, readBody } from './body.js';
 import { GroupCommitter, queueEnvelopeWriter } from './enqueue.js';
+import { OriginalStore } from './originals.js';
 import { verifyDataCollector, verifyStandardWebhook } from './signature.js';
 import { type ValidatedBatch, validateElements } from './validate.js';
 
@@ -15,6 +16,8 @@ export interface IngestDeps {
   config: Config;
   catalog: Catalog;
   committer: GroupCommitter;
+  /** Complete originals of records with a field cut to the 64 KB limit. */
+  originals: OriginalStore;
   now(): Date;
 }
 
@@ -29,6 +32,7 @@ export function ingestDeps(config: Config = currentConfig()): IngestDeps {
       config,
       catalog: buildCatalog({ wallarmTable: config.WALLARM_TABLE }),
       committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS),
+      originals: new OriginalStore(s.container(CONTAINERS.originals)),
       now: () => new Date(),
     };
     depsCache.set(config, d);
@@ -36,9 +40,13 @@ export function ingestDeps(config: Config = currentConfig()): IngestDeps {
   return d;
 }
 
-/** Enqueues the valid rows; a storage failure is a 503 (the sender retries; nothing was acknowledged). */
+/**
+ * Keeps the originals of cut records, then enqueues the valid rows (so no row names a blob that is not there); a
+ * storage failure is a 503 (the sender retries; nothing was acknowledged).
+ */
 async function commit(deps: IngestDeps, batch: ValidatedBatch, batchId: string): Promise<void> {
   try {
+    await deps.originals.keep(batch.originals);
     await deps.committer.submit(batch.streams);
   } catch (e) {
     logger().error({ batchId, err: (e as Error).message }, 'enqueue failed');
@@ -65,6 +73,7 @@ export function handleEvents(request: BridgeRequest, deps: IngestDeps = ingestDe
       source,
       typeHint: request.query.get('type') ?? undefined,
       context: { receivedAt: deps.now().toISOString() },
+      originalUrl: (blob) => deps.originals.urlOf(blob),
     });
     const batchId = randomUUID();
     if (batch.accepted === 0)
@@ -111,6 +120,7 @@ export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps = inge
       // A Log-Type naming a shared table says nothing about each record's type; any other names it.
       typeHint: named && !named.type ? undefined : logType,
       context: { receivedAt: deps.now().toISOString(), ...(timeField ? { timeField } : {}) },
+      originalUrl: (blob) => deps.originals.urlOf(blob),
     });
     // Legacy senders read no per-record report, so a batch is taken whole or refused whole.
     if (batch.rejected.length)

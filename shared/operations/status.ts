@@ -3,8 +3,9 @@
 import { failureRatio } from '../delivery/circuit.js';
 import type { DeliveryDeps } from '../delivery/deliver.js';
 import type { BridgeResponse } from '../http.js';
+import { OriginalStore } from '../ingest/originals.js';
 import { storage } from '../storage/clients.js';
-import { QUEUES } from '../storage/names.js';
+import { CONTAINERS, QUEUES } from '../storage/names.js';
 
 export interface TargetStatus {
   name: string;
@@ -30,13 +31,14 @@ const sumBy = <T>(items: T[], key: (t: T) => string, value: (t: T) => number) =>
 
 export async function handleStatus(deps: DeliveryDeps, lastPoll: LastPollReader = async () => null): Promise<BridgeResponse> {
   const s = storage(deps.config);
-  const [states, parked, dead, queue, poison, poll] = await Promise.all([
+  const [states, parked, dead, queue, poison, poll, truncated] = await Promise.all([
     deps.circuit.list(),
     deps.parked.list(),
     deps.deadLetters.list(),
     s.queue(QUEUES.events).getProperties(),
     s.queue(QUEUES.eventsPoison).getProperties(),
     lastPoll(),
+    new OriginalStore(s.container(CONTAINERS.originals)).summary(),
   ]);
   const parkedBy = sumBy(
     parked,
@@ -87,6 +89,8 @@ export async function handleStatus(deps: DeliveryDeps, lastPoll: LastPollReader 
         .slice(0, 50)
         .map((i) => ({ stream: i.stream, events: i.count, reason: i.reason, status: i.status ?? null, heldAt: i.heldAt })),
       lastPoll: poll ?? null,
+      // Records whose fields were cut to the 64 KB limit, kept whole in the originals container.
+      truncated,
     },
   };
 }
