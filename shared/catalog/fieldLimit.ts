@@ -1,14 +1,19 @@
 // The Logs Ingestion API cuts any field value over 64 KB, silently: "Maximum size for field values: 64 KB — Fields
 // longer than 64 KB are truncated." (learn.microsoft.com/azure/azure-monitor/fundamentals/service-limits
-// #logs-ingestion-api). So the bridge cuts first, where it still has the whole record: each value to at most
-// MAX_FIELD_BYTES (KB = 1,024 bytes, counted in UTF-8 — the encoding of the request body, and never more than the
-// characters or UTF-16 units the service might count instead), on a character boundary, and names what it cut.
+// #logs-ingestion-api). So the bridge cuts first, where it still has the whole record, and names what it cut.
+// The unit is bytes: the service's own trim warning for its former 32 KB limit reads "trimmed to the max allowed
+// size, 32766 bytes" (github.com/Azure/Azure-Sentinel/issues/9705) — 32 KiB − 2. We count UTF-8 bytes (the encoding
+// of the request body; never fewer than the characters or UTF-16 units the service might count instead), cut on a
+// character boundary, and stay 2 bytes under 64 KiB in case the new limit is built the same way.
 // A dynamic value (RawData, dynamic columns) and the JSON text of a 'json' RawData stay valid JSON: their longest
-// strings are shortened, so parse_json()/dot paths still work in KQL.
+// strings are shortened, so parse_json() and dot paths still work in KQL.
 import { columnsOf } from './tables.js';
 import type { JsonRecord, TableDef } from './types.js';
 
+/** The documented limit: 64 KB = 65,536 bytes. */
 export const MAX_FIELD_BYTES = 64 * 1024;
+/** What the bridge cuts a value to (see above). */
+export const FIELD_BUDGET_BYTES = MAX_FIELD_BYTES - 2;
 /** Above this many cut paths in one column, Truncated names the column alone (the list must itself stay small). */
 export const MAX_CUT_PATHS_PER_COLUMN = 100;
 
@@ -42,7 +47,7 @@ function cutBy(text: string, max: number, cost: Cost): string {
 }
 
 /** `text` cut to at most `max` UTF-8 bytes, never inside a character or a surrogate pair. */
-export function cutUtf8(text: string, max: number = MAX_FIELD_BYTES): string {
+export function cutUtf8(text: string, max: number = FIELD_BUDGET_BYTES): string {
   return Buffer.byteLength(text, 'utf8') <= max ? text : cutBy(text, max, utf8Cost);
 }
 
@@ -92,7 +97,7 @@ export interface Fitted {
  * cannot give up enough (thousands of small fields), the value becomes the first `max` bytes of its JSON text as a
  * string — what the service would have stored, but said.
  */
-export function fitJson(name: string, value: unknown, max: number = MAX_FIELD_BYTES): Fitted {
+export function fitJson(name: string, value: unknown, max: number = FIELD_BUDGET_BYTES): Fitted {
   const json = JSON.stringify(value) ?? 'null';
   const total = Buffer.byteLength(json, 'utf8');
   if (total <= max) return { value, cut: [] };
@@ -129,7 +134,7 @@ const declaredTypes = new WeakMap<TableDef, ReadonlyMap<string, string>>();
  * The row with every value cut to fit the field limit, and the paths it cut. `record` is the original: a 'json'
  * RawData is rebuilt from it with its longest strings shortened, so it stays parseable.
  */
-export function fitRow(table: TableDef, row: JsonRecord, record: JsonRecord, max: number = MAX_FIELD_BYTES): FittedRow {
+export function fitRow(table: TableDef, row: JsonRecord, record: JsonRecord, max: number = FIELD_BUDGET_BYTES): FittedRow {
   let types = declaredTypes.get(table);
   if (!types) {
     types = new Map(columnsOf(table).map((c) => [c.name, c.type]));
