@@ -130,11 +130,20 @@ export interface FittedRow {
 /** Declared column types per table, computed once: fitting runs for every row accepted. */
 const declaredTypes = new WeakMap<TableDef, ReadonlyMap<string, string>>();
 
+const parsedObject = (text: string): JsonRecord | undefined => {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /**
- * The row with every value cut to fit the field limit, and the paths it cut. `record` is the original: a 'json'
- * RawData is rebuilt from it with its longest strings shortened, so it stays parseable.
+ * The row with every value cut to fit the field limit, and the paths it cut. A 'json' RawData is rebuilt from
+ * `record` (the original; else RawData's own JSON) with its longest strings shortened, so it stays parseable.
  */
-export function fitRow(table: TableDef, row: JsonRecord, record: JsonRecord, max: number = FIELD_BUDGET_BYTES): FittedRow {
+export function fitRow(table: TableDef, row: JsonRecord, record?: JsonRecord, max: number = FIELD_BUDGET_BYTES): FittedRow {
   let types = declaredTypes.get(table);
   if (!types) {
     types = new Map(columnsOf(table).map((c) => [c.name, c.type]));
@@ -150,8 +159,9 @@ export function fitRow(table: TableDef, row: JsonRecord, record: JsonRecord, max
   for (const [name, value] of Object.entries(row)) {
     if (typeof value === 'string') {
       if (value.length * 3 <= max || Buffer.byteLength(value, 'utf8') <= max) continue;
-      if (name === 'RawData' && table.rawData === 'json') {
-        const json = fitJson(name, record, max);
+      const whole = name === 'RawData' && table.rawData === 'json' ? (record ?? parsedObject(value)) : undefined;
+      if (whole) {
+        const json = fitJson(name, whole, max);
         put(name, typeof json.value === 'string' ? json.value : JSON.stringify(json.value), json.cut);
       } else put(name, cutUtf8(value, max), [name]);
     } else if (typeof value === 'object' && value !== null && types.get(name) === 'dynamic') {

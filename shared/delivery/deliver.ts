@@ -8,6 +8,7 @@ import { type Config, config as currentConfig } from '../config.js';
 import { sendToDestination } from '../destinations/send.js';
 import { type EnvelopeWriter, queueEnvelopeWriter } from '../ingest/enqueue.js';
 import { type Envelope, parseEnvelope, rowsOf } from '../ingest/envelope.js';
+import { OriginalStore } from '../ingest/originals.js';
 import { logger } from '../observability/logger.js';
 import { storage } from '../storage/clients.js';
 import { CONTAINERS, QUEUES, TABLES } from '../storage/names.js';
@@ -42,7 +43,7 @@ export function createDeliveryDeps(config: Config, now: () => number = Date.now)
   return {
     config,
     catalog,
-    sender: new LogsSender(config, catalog, now),
+    sender: new LogsSender(config, catalog, new OriginalStore(s.container(CONTAINERS.originals)), now),
     writer: queueEnvelopeWriter(s.queue(QUEUES.events), claimChecks),
     claimChecks,
     stats,

@@ -4,6 +4,7 @@
 import { isRestError } from '@azure/core-rest-pipeline';
 import type { ContainerClient } from '@azure/storage-blob';
 import pLimit from 'p-limit';
+import type { FittedRow } from '../catalog/fieldLimit.js';
 import type { JsonRecord } from '../catalog/types.js';
 
 export interface OriginalRecord {
@@ -21,6 +22,28 @@ export interface OriginalRecord {
  * so originals are never duplicated.
  */
 export const originalBlobName = (stream: string, eventId: string): string => `${stream}/${eventId}.json`;
+
+/**
+ * A row cut at delivery rather than at ingest (queued by a version that did not cut, or grown past the limit by folding
+ * undeclared columns into RawData): Truncated gains the paths and, unless the row already names its original (kept at
+ * ingest), the uncut row is kept as the original — every field of the record is in it, in a column or in RawData.
+ */
+export function markCutAtDelivery(
+  stream: string,
+  uncut: JsonRecord,
+  fitted: FittedRow,
+  urlOf: (blob: string) => string,
+): { row: JsonRecord; original?: OriginalRecord } {
+  const before = Array.isArray(uncut.Truncated) ? uncut.Truncated.map(String) : [];
+  const fields = [...new Set([...before, ...fitted.cut])];
+  if (typeof uncut.OriginalRecord === 'string' && uncut.OriginalRecord) return { row: { ...fitted.row, Truncated: fields } };
+  const eventId = String(uncut.EventId);
+  const blob = originalBlobName(stream, eventId);
+  return {
+    row: { ...fitted.row, Truncated: fields, OriginalRecord: urlOf(blob) },
+    original: { stream, eventId, blob, fields, record: uncut },
+  };
+}
 
 export interface TruncatedSummary {
   /** Originals kept (all of them when `complete`, else the number scanned). */

@@ -5,10 +5,12 @@ import { deadLetterPoison, deliverEnvelope } from '../../shared/delivery/deliver
 import { runHourly } from '../../shared/delivery/hourly.js';
 import { MAX_RETRIES } from '../../shared/delivery/retrySchedule.js';
 import { handleEvents, ingestDeps } from '../../shared/ingest/handlers.js';
+import { OriginalStore } from '../../shared/ingest/originals.js';
 import { handleReplay } from '../../shared/operations/replayRoute.js';
 import { handleStatus } from '../../shared/operations/status.js';
 import { handleTestIntegration } from '../../shared/operations/testIntegration.js';
 import { storage } from '../../shared/storage/clients.js';
+import { CONTAINERS } from '../../shared/storage/names.js';
 import { useDeliveryStack } from '../support/deliveryStack.js';
 import { jsonRequest, request } from '../support/http.js';
 import { drainQueue } from '../support/worker.js';
@@ -272,7 +274,7 @@ describe('delivery', () => {
     }));
     const config = { ...stack.config, LOGS_INGESTION_RULES: rules };
     const { LogsSender } = await import('../../shared/delivery/sender.js');
-    broken.sender = new LogsSender(config, broken.catalog);
+    broken.sender = new LogsSender(config, broken.catalog, new OriginalStore(storage(config).container(CONTAINERS.originals)));
     const result = (await handleTestIntegration({ ...broken, config })).jsonBody as {
       ok: boolean;
       streams: { stream: string; ok: boolean; status?: number; advice?: string }[];

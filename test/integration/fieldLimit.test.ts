@@ -128,6 +128,25 @@ describe('§2 fields over 64 KB', () => {
     expect(await dropped()).toEqual([]);
   });
 
+  it('§2 a row that reaches delivery over 64 KB (queued uncut by an older version, or grown by shaping) is cut there and kept whole', async () => {
+    const base = { TimeGenerated: at(), ReceivedAt: at(), Source: 'generic', EventType: 'upload' };
+    const queued = { ...base, EventId: 'queued-uncut', RawData: { body: ascii('old'), n: 1 } };
+    // An undeclared column: delivery folds it into RawData, which then goes over the limit.
+    const folded = { ...base, EventId: 'folded', Legacy: ascii('legacy') };
+    await stack.deps.writer.write(GENERIC, [queued, folded]);
+    await deliverAll();
+
+    const rows = await records(GENERIC);
+    const byId = (id: string) => rows.find((r) => r.EventId === id) as JsonRecord;
+    expect(byId('queued-uncut').Truncated).toEqual(['RawData.body']);
+    expect((byId('queued-uncut').RawData as JsonRecord).n).toBe(1);
+    expect(JSON.parse(await blobText(byId('queued-uncut').OriginalRecord))).toEqual(queued);
+    expect(byId('folded').Truncated).toEqual(['RawData.Legacy']);
+    expect(JSON.parse(await blobText(byId('folded').OriginalRecord)).RawData).toEqual({ Legacy: folded.Legacy });
+    for (const row of rows) expect(bytes(JSON.stringify(row.RawData))).toBeLessThanOrEqual(MAX_FIELD_BYTES);
+    expect(await dropped()).toEqual([]);
+  });
+
   it('§2 a record with no field over 64 KB makes no blob write and gets no Truncated or OriginalRecord', async () => {
     const events = Array.from({ length: 50 }, (_, i) => ({ type: 'small', i, text: 'y'.repeat(2000), time: at() }));
     stack.blobProxy.reset();

@@ -153,4 +153,14 @@ describe('fitRow', () => {
     expect(bytes(raw)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
     expect(JSON.parse(raw)).toMatchObject({ message: 'm', id: 7 });
   });
+
+  it("without the record (at delivery), rebuilds a 'json' RawData from its own JSON, or cuts it as text when it is not an object", () => {
+    const record = { body: 'b'.repeat(100_000), id: 7 };
+    const fitted = fitRow(JSON_RAW, row({ RawData: JSON.stringify(record) }));
+    expect(fitted.cut).toEqual(['RawData.body']);
+    expect(JSON.parse(fitted.row.RawData as string)).toMatchObject({ id: 7 });
+    const text = fitRow(JSON_RAW, row({ RawData: 'not json '.repeat(10_000) }));
+    expect(text.cut).toEqual(['RawData']);
+    expect(bytes(text.row.RawData as string)).toBeLessThanOrEqual(FIELD_BUDGET_BYTES);
+  });
 });
