@@ -99,6 +99,8 @@ export interface Fitted {
  */
 export function fitJson(name: string, value: unknown, max: number = FIELD_BUDGET_BYTES): Fitted {
   const json = JSON.stringify(value) ?? 'null';
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most values fit without counting.
+  if (json.length * 3 <= max) return { value, cut: [] };
   const total = Buffer.byteLength(json, 'utf8');
   if (total <= max) return { value, cut: [] };
   // A copy to cut in; JSON.parse keeps a "__proto__" key as data.
