@@ -62,7 +62,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     ...reliability,
     config,
     catalog,
-    sender: new LogsSender(config, catalog, azure, now),
+    sender: new LogsSender(config, catalog, azure, reliability.originals, now),
     writer,
     claimChecks,
     log,
@@ -77,6 +77,13 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     send,
     retry: retryStep,
   };
-  const ingest: IngestDeps = { config, catalog, committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS), log, now: date };
+  const ingest: IngestDeps = {
+    config,
+    catalog,
+    committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS),
+    originals: reliability.originals,
+    log,
+    now: date,
+  };
   return { config, log, azure, storage, catalog, reliability, ingest, delivery, incidents };
 }

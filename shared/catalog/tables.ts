@@ -13,6 +13,17 @@ export const COMMON_COLUMNS: readonly Column[] = [
     type: 'dynamic',
     description: 'Paths of fields whose value its typed column cannot hold (an integer beyond int/long); RawData keeps them exactly.',
   },
+  {
+    name: 'Truncated',
+    type: 'dynamic',
+    description:
+      'Fields the bridge cut to fit the 64 KB limit of a value, as an array of paths (a column, or RawData.<path>); empty when nothing was cut.',
+  },
+  {
+    name: 'OriginalRecord',
+    type: 'string',
+    description: 'When a field was cut: URL of the blob (container originals) holding the complete original record.',
+  },
 ];
 
 const RAW_DATA: Record<TableDef['rawData'], Column> = {

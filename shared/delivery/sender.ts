@@ -3,10 +3,12 @@
 // answers 204 and silently drops undeclared columns.
 import { LogsIngestionClient, type LogsUploadFailure } from '@azure/monitor-ingestion';
 import type { AzureAccess } from '../azure/credential.js';
+import { fitRow } from '../catalog/fieldLimit.js';
 import type { Catalog } from '../catalog/index.js';
 import { shapeToTable } from '../catalog/rows.js';
 import type { JsonRecord } from '../catalog/types.js';
 import type { Config, LogsIngestionRule } from '../config.js';
+import { markCutAtDelivery, type OriginalRecord, type OriginalStore } from '../reliability/originals.js';
 import { classifyFailure, type FailureInfo } from './outcome.js';
 
 /** The Logs Ingestion API takes at most 1 MB per call; the SDK cannot split a single record. */
@@ -40,6 +42,8 @@ export class LogsSender {
     private readonly config: Config,
     private readonly catalog: Catalog,
     private readonly azure: AzureAccess,
+    /** Where a row cut to the 64 KB field limit only now (not at ingest) keeps its uncut copy. */
+    private readonly originals: OriginalStore,
     private readonly now: () => number,
   ) {
     for (const rule of config.LOGS_INGESTION_RULES) for (const s of rule.streams) this.rules.set(s, rule);
@@ -79,10 +83,20 @@ export class LogsSender {
     const now = this.now();
     const ready: JsonRecord[] = [];
     const tooLarge: JsonRecord[] = [];
+    const originals: OriginalRecord[] = [];
     for (const row of rows) {
-      const shaped = clampTimeGenerated(table ? shapeToTable(table, row) : row, now);
+      let shaped = clampTimeGenerated(table ? shapeToTable(table, row) : row, now);
+      // Ingest already cut what it could; this catches rows it did not (the service would cut them silently).
+      const fitted = table ? fitRow(table, shaped) : undefined;
+      if (fitted?.cut.length) {
+        const marked = markCutAtDelivery(stream, shaped, fitted, (blob) => this.originals.urlOf(blob));
+        shaped = marked.row;
+        if (marked.original) originals.push(marked.original);
+      }
       (Buffer.byteLength(JSON.stringify(shaped)) > MAX_RECORD_BYTES ? tooLarge : ready).push(shaped);
     }
+    // Kept before the upload; a storage failure throws, and the queue message is retried.
+    await this.originals.keep(originals);
     const failures: FailedRows[] = [];
     if (tooLarge.length) {
       failures.push({

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
+import type { OriginalStore } from '../reliability/originals.js';
 import { checkContentType, decodeContent, parseElements, readBody } from './body.js';
 import type { GroupCommitter } from './enqueue.js';
 import { verifyDataCollector, verifyStandardWebhook } from './signature.js';
@@ -15,12 +16,18 @@ export interface IngestDeps {
   catalog: Catalog;
   committer: GroupCommitter;
   log: Logger;
+  /** Complete originals of records with a field cut to the 64 KB limit. */
+  originals: OriginalStore;
   now(): Date;
 }
 
-/** Enqueues the valid rows; a storage failure is a 503 (the sender retries; nothing was acknowledged). */
+/**
+ * Keeps the originals of cut records, then enqueues the valid rows (so no row names a blob that is not there); a
+ * storage failure is a 503 (the sender retries; nothing was acknowledged).
+ */
 async function commit(deps: IngestDeps, batch: ValidatedBatch, batchId: string): Promise<void> {
   try {
+    await deps.originals.keep(batch.originals);
     await deps.committer.submit(batch.streams);
   } catch (e) {
     deps.log.error({ batchId, err: (e as Error).message }, 'enqueue failed');
@@ -47,6 +54,7 @@ export function handleEvents(request: BridgeRequest, deps: IngestDeps): Promise<
       source,
       typeHint: request.query.get('type') ?? undefined,
       context: { receivedAt: deps.now().toISOString() },
+      originalUrl: (blob) => deps.originals.urlOf(blob),
     });
     const batchId = randomUUID();
     if (batch.accepted === 0)
@@ -94,6 +102,7 @@ export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps): Prom
       // A Log-Type naming a shared table says nothing about each record's type; any other names it.
       typeHint: named && !named.type ? undefined : logType,
       context: { receivedAt: deps.now().toISOString(), ...(timeField ? { timeField } : {}) },
+      originalUrl: (blob) => deps.originals.urlOf(blob),
     });
     // Legacy senders read no per-record report, so a batch is taken whole or refused whole.
     if (batch.rejected.length)

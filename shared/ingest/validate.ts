@@ -1,8 +1,11 @@
 // Body elements → rows grouped by stream, and a report of what was rejected, by index, with the field path.
+import { fitRow } from '../catalog/fieldLimit.js';
 import type { Catalog } from '../catalog/index.js';
 import { type RowContext, toRow } from '../catalog/rows.js';
 import { streamOf } from '../catalog/tables.js';
 import type { EventType, JsonRecord, Source } from '../catalog/types.js';
+import { type OriginalRecord, originalBlobName } from '../reliability/originals.js';
+import { CONTAINERS } from '../storage/names.js';
 
 export interface Rejection {
   /** Index of the element in the request body (array item or NDJSON line). */
@@ -15,6 +18,8 @@ export interface ValidatedBatch {
   streams: Map<string, JsonRecord[]>;
   accepted: number;
   rejected: Rejection[];
+  /** Records with a field cut to the 64 KB limit: kept whole in a blob before the batch is acknowledged. */
+  originals: OriginalRecord[];
 }
 
 const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -40,11 +45,15 @@ export interface ValidateOptions {
   /** Resolve every record to this event type (legacy Log-Type naming a catalog type). */
   eventType?: EventType | undefined;
   context: RowContext;
+  /** Where the row's OriginalRecord points for a blob name (the blob URL); default `originals/<blob>`. */
+  originalUrl?: (blob: string) => string;
 }
 
 export function validateElements(elements: readonly unknown[], options: ValidateOptions): ValidatedBatch {
   const streams = new Map<string, JsonRecord[]>();
   const rejected: Rejection[] = [];
+  const originals: OriginalRecord[] = [];
+  const originalUrl = options.originalUrl ?? ((blob: string) => `${CONTAINERS.originals}/${blob}`);
   let accepted = 0;
   elements.forEach((element, index) => {
     const records = options.source.unwrap ? options.source.unwrap(element) : [element];
@@ -72,10 +81,18 @@ export function validateElements(elements: readonly unknown[], options: Validate
         continue;
       }
       const stream = streamOf(type.table.table);
+      const fitted = fitRow(type.table, result.row, record);
+      let row = fitted.row;
+      if (fitted.cut.length) {
+        const eventId = String(row.EventId);
+        const blob = originalBlobName(stream, eventId);
+        originals.push({ stream, eventId, blob, fields: fitted.cut, record });
+        row = { ...row, Truncated: fitted.cut, OriginalRecord: originalUrl(blob) };
+      }
       const list = streams.get(stream) ?? streams.set(stream, []).get(stream);
-      list?.push(result.row);
+      list?.push(row);
       accepted += 1;
     }
   });
-  return { streams, accepted, rejected };
+  return { streams, accepted, rejected, originals };
 }

@@ -27,13 +27,14 @@ const sumBy = <T>(items: T[], key: (t: T) => string, value: (t: T) => number) =>
 
 export async function handleStatus({ delivery: deps, incidents }: OperationsDeps): Promise<BridgeResponse> {
   const s = incidents.storage;
-  const [states, parked, dead, queue, poison, poll] = await Promise.all([
+  const [states, parked, dead, queue, poison, poll, truncated] = await Promise.all([
     deps.circuit.list(),
     deps.parked.list(),
     deps.deadLetters.list(),
     s.queue(QUEUES.events).getProperties(),
     s.queue(QUEUES.eventsPoison).getProperties(),
     lastPolls(incidents),
+    deps.originals.summary(),
   ]);
   const parkedBy = sumBy(
     parked,
@@ -84,6 +85,8 @@ export async function handleStatus({ delivery: deps, incidents }: OperationsDeps
         .slice(0, 50)
         .map((i) => ({ stream: i.stream, events: i.count, reason: i.reason, status: i.status ?? null, heldAt: i.heldAt })),
       lastPoll: poll ?? null,
+      // Records whose fields were cut to the 64 KB limit, kept whole in the originals container.
+      truncated,
     },
   };
 }

@@ -1,11 +1,12 @@
 // The reliability core shared by events and incidents: per-target call counts (stats), the auto-disable circuit,
-// the retry ledger, where work waits (dead letters, parked) and the operator notification. Built once by the
+// the retry ledger, where work waits (dead letters, parked), the originals of cut records and the operator notification. Built once by the
 // composition root (shared/app.ts) over the app's storage; neither side builds the other's machinery.
 import type { Storage } from '../storage/clients.js';
 import { CONTAINERS, TABLES } from '../storage/names.js';
 import { Circuit, type CircuitOptions } from './circuit.js';
 import { Holding } from './holding.js';
 import { Ledger } from './ledger.js';
+import { OriginalStore } from './originals.js';
 import { Stats } from './stats.js';
 import { type Target, targetKey } from './targets.js';
 
@@ -18,6 +19,8 @@ export interface Reliability {
   ledger: Ledger;
   deadLetters: Holding;
   parked: Holding;
+  /** Complete originals of records with a value cut to the 64 KB field limit. */
+  originals: OriginalStore;
   circuitOptions: CircuitOptions;
   notify: Notify;
   now(): number;
@@ -32,6 +35,7 @@ export function createReliability(storage: Storage, circuitOptions: CircuitOptio
     ledger: new Ledger(storage.table(TABLES.ledger)),
     deadLetters: new Holding('deadletters', storage.table(TABLES.deadletters), held, now),
     parked: new Holding('parked', storage.table(TABLES.parked), held, now),
+    originals: new OriginalStore(storage.container(CONTAINERS.originals)),
     circuitOptions,
     notify,
     now,

@@ -23,6 +23,8 @@ export const TABLES = {
 export const CONTAINERS = {
   /** Events too large for one queue message (claim check). */
   claimChecks: 'claim-checks',
+  /** Complete original records whose fields were cut to the 64 KB field limit (named on the row: OriginalRecord). */
+  originals: 'originals',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

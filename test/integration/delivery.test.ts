@@ -274,7 +274,7 @@ describe('delivery', () => {
     }));
     const config = { ...stack.config, LOGS_INGESTION_RULES: rules };
     const { LogsSender } = await import('../../shared/delivery/sender.js');
-    broken.sender = new LogsSender(config, broken.catalog, stack.app.azure, () => stack.clock.now);
+    broken.sender = new LogsSender(config, broken.catalog, stack.app.azure, broken.originals, () => stack.clock.now);
     const result = (await handleTestIntegration({ ...broken, config })).jsonBody as {
       ok: boolean;
       streams: { stream: string; ok: boolean; status?: number; advice?: string }[];

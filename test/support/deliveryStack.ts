@@ -1,5 +1,5 @@
 // Azurite + the Logs Ingestion emulator + a config with a DCR rule for every catalog stream, for delivery tests.
-// Table traffic goes through a counting proxy so tests can assert how many table operations a path makes.
+// Table and blob traffic go through counting proxies so tests can assert how many operations a path makes.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ export interface DeliveryStack {
   azurite: RunningAzurite;
   emulators: RunningEmulators;
   tableProxy: CountingProxy;
+  blobProxy: CountingProxy;
   logsUrl: string;
   config: Config;
   clock: { now: number };
@@ -55,10 +56,10 @@ export function useDeliveryStack(env: Record<string, string> = {}): DeliveryStac
     });
     stack.logsUrl = stack.emulators.emulators.logsIngestion?.url ?? '';
     stack.tableProxy = await startCountingProxy(stack.azurite.ports.table);
-    const cs = stack.azurite.connectionString.replace(
-      /TableEndpoint=http:\/\/127\.0\.0\.1:\d+/,
-      `TableEndpoint=http://127.0.0.1:${stack.tableProxy.port}`,
-    );
+    stack.blobProxy = await startCountingProxy(stack.azurite.ports.blob);
+    const cs = stack.azurite.connectionString
+      .replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, `TableEndpoint=http://127.0.0.1:${stack.tableProxy.port}`)
+      .replace(/BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/, `BlobEndpoint=http://127.0.0.1:${stack.blobProxy.port}`);
     const streams = buildCatalog({ wallarmTable: env.WALLARM_TABLE }).tables.map((t) => streamOf(t.table));
     stack.config = loadConfig({
       AzureWebJobsStorage: cs,
@@ -80,6 +81,7 @@ export function useDeliveryStack(env: Record<string, string> = {}): DeliveryStac
   afterAll(async () => {
     await stack.emulators?.stop();
     await stack.tableProxy?.close();
+    await stack.blobProxy?.close();
     await stack.azurite?.stop();
   });
   return stack;

@@ -21,7 +21,11 @@ import type { EmulatorTls } from './tls.js';
  * live test GreaterThan1MbData). The JS SDK splits at 1,000,000 bytes of JSON, so its chunks always fit.
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** "Maximum size for field values: 64 KB — Fields longer than 64 KB are truncated." (same page). */
+/**
+ * "Maximum size for field values: 64 KB — Fields longer than 64 KB are truncated." (same page). Counted in bytes of
+ * UTF-8, the body's encoding: the service's trim warning for its former 32 KB limit named "32766 bytes"
+ * (github.com/Azure/Azure-Sentinel/issues/9705). A dynamic value is measured as its JSON text.
+ */
 export const MAX_FIELD_BYTES = 64 * 1024;
 /**
  * "The TimeGenerated value cannot be older than 2 days before received time or more than a day in the future. […] it
