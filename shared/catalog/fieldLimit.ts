@@ -7,7 +7,6 @@
 // character boundary, and stay 2 bytes under 64 KiB in case the new limit is built the same way.
 // A dynamic value (RawData, dynamic columns) and the JSON text of a 'json' RawData stay valid JSON: their longest
 // strings are shortened, so parse_json() and dot paths still work in KQL.
-import { columnsOf } from './tables.js';
 import type { JsonRecord, TableDef } from './types.js';
 
 /** The documented limit: 64 KB = 65,536 bytes. */
@@ -129,9 +128,6 @@ export interface FittedRow {
   cut: string[];
 }
 
-/** Declared column types per table, computed once: fitting runs for every row accepted. */
-const declaredTypes = new WeakMap<TableDef, ReadonlyMap<string, string>>();
-
 const parsedObject = (text: string): JsonRecord | undefined => {
   try {
     const value = JSON.parse(text) as unknown;
@@ -142,15 +138,17 @@ const parsedObject = (text: string): JsonRecord | undefined => {
 };
 
 /**
- * The row with every value cut to fit the field limit, and the paths it cut. A 'json' RawData is rebuilt from
+ * The row with every value cut to fit the field limit, and the paths it cut; `types` are the table's columns by name
+ * (Catalog.columnTypes). A 'json' RawData is rebuilt from
  * `record` (the original; else RawData's own JSON) with its longest strings shortened, so it stays parseable.
  */
-export function fitRow(table: TableDef, row: JsonRecord, record?: JsonRecord, max: number = FIELD_BUDGET_BYTES): FittedRow {
-  let types = declaredTypes.get(table);
-  if (!types) {
-    types = new Map(columnsOf(table).map((c) => [c.name, c.type]));
-    declaredTypes.set(table, types);
-  }
+export function fitRow(
+  table: TableDef,
+  types: ReadonlyMap<string, string>,
+  row: JsonRecord,
+  record?: JsonRecord,
+  max: number = FIELD_BUDGET_BYTES,
+): FittedRow {
   let fitted: JsonRecord | undefined;
   const cut: string[] = [];
   const put = (name: string, value: unknown, paths: string[]) => {

@@ -3,8 +3,8 @@
 import { HEALTH_TABLE } from './bridge.js';
 import { genericSource } from './generic.js';
 import { mcasSource } from './mcas.js';
-import { streamOf } from './tables.js';
-import type { EventType, JsonRecord, Source, TableDef } from './types.js';
+import { columnTypesOf, streamOf } from './tables.js';
+import type { ColumnType, EventType, JsonRecord, Source, TableDef } from './types.js';
 import { wallarmSource } from './wallarm.js';
 
 export interface CatalogOptions {
@@ -21,6 +21,8 @@ export interface Catalog {
   resolve(source: Source, record: JsonRecord, hint: string | undefined): EventType | undefined;
   /** The table behind a stream name (`Custom-<table>`). */
   tableOfStream(stream: string): TableDef | undefined;
+  /** A table's declared columns by name, with their types (the common ones included). */
+  columnTypes(table: TableDef): ReadonlyMap<string, ColumnType>;
   /**
    * The event type a legacy `Log-Type` names, across sources (`new_hits` → Wallarm new_hits). A Log-Type naming a
    * table several types share (Wallarm's single table) gives the source only: each record is classified on its own.
@@ -38,6 +40,7 @@ export function buildCatalog(options: CatalogOptions = {}): Catalog {
   }
   add(HEALTH_TABLE);
   const byStream = new Map([...tables.values()].map((t) => [streamOf(t.table), t]));
+  const columnTypes = new Map([...tables.values()].map((t) => [t.table, columnTypesOf(t)]));
 
   return {
     sources,
@@ -48,6 +51,7 @@ export function buildCatalog(options: CatalogOptions = {}): Catalog {
       return source.types.find((t) => t.type === name) ?? source.fallback?.(name);
     },
     tableOfStream: (stream) => byStream.get(stream),
+    columnTypes: (table) => columnTypes.get(table.table) ?? columnTypesOf(table),
     typeForLogType(logType) {
       const base = logType.replace(/_CL$/, '');
       for (const source of sources) {

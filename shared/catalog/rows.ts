@@ -1,7 +1,7 @@
 // Turns a validated record into a Log Analytics row for its table: typed columns, the common columns, and
 // RawData so that no field is ever lost.
 import { createHash } from 'node:crypto';
-import { COMMON_COLUMNS, columnsOf } from './tables.js';
+import { COMMON_COLUMNS } from './tables.js';
 import type { Column, ColumnType, EventType, JsonRecord, TableDef } from './types.js';
 
 export interface FieldError {
@@ -13,17 +13,9 @@ export type RowResult = { ok: true; row: JsonRecord } | { ok: false; errors: Fie
 
 const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Split paths, cached: the catalog's paths are few and looked up for every record. */
-const splitPaths = new Map<string, readonly string[]>();
-
 export function getPath(record: JsonRecord, path: string): unknown {
-  let keys = splitPaths.get(path);
-  if (!keys) {
-    keys = path.split('.');
-    splitPaths.set(path, keys);
-  }
   let cur: unknown = record;
-  for (const key of keys) {
+  for (const key of path.split('.')) {
     // Own fields only: a path segment a request names (time-generated-field) must not reach Object.prototype.
     if (!isObject(cur) || !Object.hasOwn(cur, key)) return undefined;
     cur = cur[key];
@@ -218,16 +210,11 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
   return { ok: true, row };
 }
 
-/** Keeps only the table's declared columns (the service drops others silently) and folds the rest into RawData. */
-/** Declared column names per table, computed once: shaping runs for every row delivered. */
-const declaredNames = new WeakMap<TableDef, ReadonlySet<string>>();
-
-export function shapeToTable(table: TableDef, row: JsonRecord): JsonRecord {
-  let declared = declaredNames.get(table);
-  if (!declared) {
-    declared = new Set(columnsOf(table).map((c) => c.name));
-    declaredNames.set(table, declared);
-  }
+/**
+ * Keeps only the table's declared columns (the service drops others silently) and folds the rest into RawData.
+ * `declared` is the table's columns by name (Catalog.columnTypes), built once per table.
+ */
+export function shapeToTable(table: TableDef, declared: ReadonlyMap<string, unknown>, row: JsonRecord): JsonRecord {
   const shaped: JsonRecord = {};
   const leftover: JsonRecord = {};
   for (const [k, v] of Object.entries(row)) (declared.has(k) ? shaped : leftover)[k] = v;

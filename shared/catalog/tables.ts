@@ -1,5 +1,5 @@
 // Columns every table has, and the full declared column list of a table (what the DCR stream declares).
-import type { Column, TableDef } from './types.js';
+import type { Column, ColumnType, TableDef } from './types.js';
 
 export const COMMON_COLUMNS: readonly Column[] = [
   { name: 'TimeGenerated', type: 'datetime', description: "The event's own time when it has one, else when the bridge received it." },
@@ -45,3 +45,6 @@ export function columnsOf(table: TableDef): Column[] {
 }
 
 export const streamOf = (table: string) => `Custom-${table}`;
+
+/** A table's declared columns by name (the common ones included): the catalog builds it once per table. */
+export const columnTypesOf = (table: TableDef): ReadonlyMap<string, ColumnType> => new Map(columnsOf(table).map((c) => [c.name, c.type]));

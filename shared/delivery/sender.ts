@@ -85,9 +85,9 @@ export class LogsSender {
     const tooLarge: JsonRecord[] = [];
     const originals: OriginalRecord[] = [];
     for (const row of rows) {
-      let shaped = clampTimeGenerated(table ? shapeToTable(table, row) : row, now);
+      let shaped = clampTimeGenerated(table ? shapeToTable(table, this.catalog.columnTypes(table), row) : row, now);
       // Ingest already cut what it could; this catches rows it did not (the service would cut them silently).
-      const fitted = table ? fitRow(table, shaped) : undefined;
+      const fitted = table ? fitRow(table, this.catalog.columnTypes(table), shaped) : undefined;
       if (fitted?.cut.length) {
         const marked = markCutAtDelivery(stream, shaped, fitted, (blob) => this.originals.urlOf(blob));
         shaped = marked.row;

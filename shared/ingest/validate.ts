@@ -81,7 +81,7 @@ export function validateElements(elements: readonly unknown[], options: Validate
         continue;
       }
       const stream = streamOf(type.table.table);
-      const fitted = fitRow(type.table, result.row, record);
+      const fitted = fitRow(type.table, options.catalog.columnTypes(type.table), result.row, record);
       let row = fitted.row;
       if (fitted.cut.length) {
         const eventId = String(row.EventId);

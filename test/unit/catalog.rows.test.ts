@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MCAS_TABLE, mcasSource } from '../../shared/catalog/mcas.js';
 import { eventIdOf, getPath, shapeToTable, toIsoTime, toRow } from '../../shared/catalog/rows.js';
-import { columnsOf } from '../../shared/catalog/tables.js';
+import { columnsOf, columnTypesOf } from '../../shared/catalog/tables.js';
 import type { EventType, JsonRecord, TableDef } from '../../shared/catalog/types.js';
+
+const declaredOf = columnTypesOf;
 
 const ctx = { receivedAt: '2026-11-25T12:00:00.000Z' };
 const mcas = mcasSource.types[0] as EventType;
@@ -213,7 +215,12 @@ describe('EventId', () => {
 
 describe('shapeToTable', () => {
   it('keeps the declared columns and folds undeclared ones into RawData (dynamic)', () => {
-    const shaped = shapeToTable(MCAS_TABLE, { AppName: 'Box', TimeGenerated: ctx.receivedAt, Stray: 1, RawData: { kept: true } });
+    const shaped = shapeToTable(MCAS_TABLE, declaredOf(MCAS_TABLE), {
+      AppName: 'Box',
+      TimeGenerated: ctx.receivedAt,
+      Stray: 1,
+      RawData: { kept: true },
+    });
     expect(shaped).toEqual({ AppName: 'Box', TimeGenerated: ctx.receivedAt, RawData: { kept: true, Stray: 1 } });
     const declared = new Set(columnsOf(MCAS_TABLE).map((c) => c.name));
     expect(Object.keys(shaped).every((k) => declared.has(k))).toBe(true);
@@ -221,7 +228,7 @@ describe('shapeToTable', () => {
 
   it('merges undeclared ones into a JSON-string RawData', () => {
     const t: TableDef = { ...TYPED, rawData: 'json' };
-    const shaped = shapeToTable(t, { S: 'x', RawData: JSON.stringify({ s: 'x' }), Stray: 2 });
+    const shaped = shapeToTable(t, declaredOf(t), { S: 'x', RawData: JSON.stringify({ s: 'x' }), Stray: 2 });
     expect(JSON.parse(shaped.RawData as string)).toEqual({ s: 'x', Stray: 2 });
     expect(shaped).not.toHaveProperty('Stray');
   });

@@ -10,6 +10,7 @@ import {
   MAX_CUT_PATHS_PER_COLUMN,
   MAX_FIELD_BYTES,
 } from '../../shared/catalog/fieldLimit.js';
+import { columnTypesOf } from '../../shared/catalog/tables.js';
 import type { JsonRecord, TableDef } from '../../shared/catalog/types.js';
 import { isWellFormed } from '../support/unicode.js';
 
@@ -128,7 +129,7 @@ describe('fitRow', () => {
 
   it('returns the same row, uncopied, when nothing is over the limit', () => {
     const r = row({ Message: 'hi', Tags: ['a'], RawData: { x: 'y'.repeat(1000) } });
-    const fitted = fitRow(EXTRAS, r, {});
+    const fitted = fitRow(EXTRAS, columnTypesOf(EXTRAS), r, {});
     expect(fitted.row).toBe(r);
     expect(fitted.cut).toEqual([]);
   });
@@ -136,7 +137,7 @@ describe('fitRow', () => {
   it('cuts a string column, a dynamic column and RawData extras, naming each', () => {
     const big = 'é'.repeat(60_000);
     const r = row({ Message: big, Tags: [big], RawData: { body: big, small: 1 } });
-    const fitted = fitRow(EXTRAS, r, {});
+    const fitted = fitRow(EXTRAS, columnTypesOf(EXTRAS), r, {});
     expect(fitted.cut).toEqual(['Message', 'Tags.0', 'RawData.body']);
     expect(bytes(fitted.row.Message as string)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
     expect(jsonBytes(fitted.row.Tags)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
@@ -147,7 +148,7 @@ describe('fitRow', () => {
 
   it("rebuilds a 'json' RawData from the record so it stays parseable", () => {
     const record = { message: 'm', body: 'b'.repeat(100_000), id: 7 };
-    const fitted = fitRow(JSON_RAW, row({ Message: 'm', RawData: JSON.stringify(record) }), record);
+    const fitted = fitRow(JSON_RAW, columnTypesOf(JSON_RAW), row({ Message: 'm', RawData: JSON.stringify(record) }), record);
     expect(fitted.cut).toEqual(['RawData.body']);
     const raw = fitted.row.RawData as string;
     expect(bytes(raw)).toBeLessThanOrEqual(MAX_FIELD_BYTES);
@@ -156,10 +157,10 @@ describe('fitRow', () => {
 
   it("without the record (at delivery), rebuilds a 'json' RawData from its own JSON, or cuts it as text when it is not an object", () => {
     const record = { body: 'b'.repeat(100_000), id: 7 };
-    const fitted = fitRow(JSON_RAW, row({ RawData: JSON.stringify(record) }));
+    const fitted = fitRow(JSON_RAW, columnTypesOf(JSON_RAW), row({ RawData: JSON.stringify(record) }));
     expect(fitted.cut).toEqual(['RawData.body']);
     expect(JSON.parse(fitted.row.RawData as string)).toMatchObject({ id: 7 });
-    const text = fitRow(JSON_RAW, row({ RawData: 'not json '.repeat(10_000) }));
+    const text = fitRow(JSON_RAW, columnTypesOf(JSON_RAW), row({ RawData: 'not json '.repeat(10_000) }));
     expect(text.cut).toEqual(['RawData']);
     expect(bytes(text.row.RawData as string)).toBeLessThanOrEqual(FIELD_BUDGET_BYTES);
   });
