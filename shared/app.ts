@@ -69,7 +69,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   };
   const incidents: IncidentDeps = {
     config,
-    sentinel: overrides.sentinel ?? createSentinelClient(config.ARM_ENDPOINT, azure),
+    sentinel: overrides.sentinel ?? createSentinelClient(config.ARM_ENDPOINT, azure, { scope: config.cloud.resourceManagerScope }),
     storage,
     reliability,
     log,

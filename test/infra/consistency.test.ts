@@ -75,7 +75,7 @@ describe('the deployment as committed', () => {
     const set = [...(appSettings(await loadProject(files))?.entries.keys() ?? [])];
     const expected = Object.keys(SETTINGS).filter((k) => !(k in DELIBERATELY_OPTIONAL));
     expect(set.filter((k) => !(k in HOST_SETTINGS)).sort()).toEqual(expected.sort());
-    expect(Object.keys(DELIBERATELY_OPTIONAL).sort()).toEqual(['AzureWebJobsStorage', 'BRIDGE_CREDENTIAL', 'EMULATOR_CA_FILE']);
+    expect(Object.keys(DELIBERATELY_OPTIONAL).sort()).toEqual(['AzureWebJobsStorage', 'EMULATOR_CA_FILE', 'GRAPH_ENDPOINT']);
   });
 
   it('assigns exactly these roles, each on one resource', async () => {
@@ -181,6 +181,13 @@ describe('settings vs shared/config.ts', () => {
     ]);
     expect(found).toContain("settings: AzureWebJobsStorage__credential must be 'managedidentity'");
     expect(found).toContain('settings: identity-based storage needs AzureWebJobsStorage__queueServiceUri');
+  });
+
+  it("fails when the app's credential is not the managed identity", async () => {
+    const found = await problems([replace(FUNCTION_APP, "BRIDGE_CREDENTIAL: 'managedidentity'", "BRIDGE_CREDENTIAL: 'default'")]);
+    expect(found).toContain(
+      "settings: BRIDGE_CREDENTIAL must be 'managedidentity' (ManagedIdentityCredential, the app's identity, in Azure)",
+    );
   });
 });
 

@@ -87,7 +87,8 @@ export const HOST_SETTINGS: Readonly<Record<string, string>> = {
 /** SETTINGS the Bicep deliberately leaves unset, and why. */
 export const DELIBERATELY_OPTIONAL: Readonly<Record<string, string>> = {
   AzureWebJobsStorage: 'a connection string, for Azurite only; Azure uses the identity-based AzureWebJobsStorage__* settings',
-  BRIDGE_CREDENTIAL: 'its default, "default" (managed identity through AZURE_CLIENT_ID), is what Azure needs; "emulator" is local only',
+  GRAPH_ENDPOINT:
+    "its default follows AZURE_CLOUD (shared/clouds.ts); set it by hand only for a Graph the table lacks (DoD's dod-graph.microsoft.us)",
   EMULATOR_CA_FILE: "the local emulators' CA, local only",
 };
 
@@ -836,6 +837,9 @@ export function checkSettings(project: Project, settings: SettingsTable = SETTIN
   const credential = set.get('AzureWebJobsStorage__credential')?.[0];
   if (credential && literalOf(project, credential) !== 'managedidentity')
     out.push(p("AzureWebJobsStorage__credential must be 'managedidentity'"));
+  const appCredential = set.get('BRIDGE_CREDENTIAL')?.[0];
+  if (!appCredential || literalOf(project, appCredential) !== 'managedidentity')
+    out.push(p("BRIDGE_CREDENTIAL must be 'managedidentity' (ManagedIdentityCredential, the app's identity, in Azure)"));
   for (const key of [
     'AzureWebJobsStorage__credential',
     'AzureWebJobsStorage__clientId',
