@@ -79,10 +79,7 @@ export const GENERATED = {
 export const WORKBOOK = 'infra/sentinel/workbook.json';
 
 /** Settings the Functions host reads (not the app): allowed besides SETTINGS. */
-export const HOST_SETTINGS: Readonly<Record<string, string>> = {
-  APPLICATIONINSIGHTS_CONNECTION_STRING: 'Application Insights of the host and the app',
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Entra authentication of the telemetry (local auth is disabled)',
-};
+export const HOST_SETTINGS: Readonly<Record<string, string>> = {};
 
 /** SETTINGS the Bicep deliberately leaves unset, and why. */
 export const DELIBERATELY_OPTIONAL: Readonly<Record<string, string>> = {
