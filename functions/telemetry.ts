@@ -107,11 +107,11 @@ export interface HostHooks {
 }
 
 /** Starts telemetry for the Functions host when it is configured; returns the app overrides (none when off). */
-export function hostTelemetry(host: HostHooks, config: Config): AppOverrides {
+export function hostTelemetry(host: HostHooks, config: Config, exportersFor = azureMonitorExporters): AppOverrides {
   const connectionString = config.APPLICATIONINSIGHTS_CONNECTION_STRING;
   if (!connectionString) return {};
   const azure = createAzureAccess(config);
-  const telemetry = startTelemetry(config, azureMonitorExporters(connectionString, config, azure), { azure });
+  const telemetry = startTelemetry(config, exportersFor(connectionString, config, azure), { azure });
   host.hook.preInvocation((c) => {
     c.functionHandler = bindInvocation(c.invocationContext, c.functionHandler);
   });
