@@ -419,6 +419,7 @@ module sentinelContent 'modules/sentinel-content.bicep' = if (deploySentinelCont
     workspaceName: workspaceName
     wallarmTableName: wallarmTableName
     incidentTag: incidentTag
+    telemetryWorkspaceId: telemetryWorkspace.outputs.resourceId
     rulesEnabled: sentinelRulesEnabled
   }
   dependsOn: [
