@@ -1,7 +1,8 @@
 // Optional Microsoft Sentinel content in the target workspace: the Sentinel Bridge workbook (events per table,
 // delivery health from SentinelBridgeHealth_CL, incidents forwarded; a Telemetry tab with the app's metrics from
-// AppMetrics) and the Wallarm analytic rules. Sources: infra/sentinel/workbook.json and infra/sentinel/analytic-rules.json (expanded into infra/generated/sentinel-rules.json).
-// The workspace needs Microsoft Sentinel for the rules.
+// AppMetrics) and the Wallarm analytic rules. Sources: infra/sentinel/workbook.json and
+// infra/sentinel/analytic-rules.json (expanded into infra/generated/sentinel-rules.json). The workspace needs
+// Microsoft Sentinel for the rules.
 
 param workspaceName string
 
