@@ -428,6 +428,7 @@ module sentinelContent 'modules/sentinel-content.bicep' = if (deploySentinelCont
     workspaceName: workspaceName
     wallarmTableName: wallarmTableName
     incidentTag: incidentTag
+    telemetryWorkspaceId: telemetryWorkspace.outputs.resourceId
     rulesEnabled: sentinelRulesEnabled
   }
   dependsOn: [

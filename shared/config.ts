@@ -203,6 +203,20 @@ export const SETTINGS = {
     secret: true,
     doc: 'Shared secret a destination sends as x-bridge-secret to POST /api/incidents/{destination}/status.',
   },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: {
+    schema: z
+      .string()
+      .regex(/(^|;)\s*InstrumentationKey=[^;]+/i, 'an Application Insights connection string (InstrumentationKey=…;IngestionEndpoint=…)')
+      .optional(),
+    doc: 'Application Insights connection string (read by the Functions host too). When set, the app sends its logs, correlated with each invocation, and its custom metrics there through OpenTelemetry instead of stdout.',
+  },
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: {
+    schema: z
+      .string()
+      .regex(/(^|;)\s*Authorization=AAD\s*(;|$)/i, 'Authorization=AAD, optionally with ;ClientId=<client id of the identity>')
+      .optional(),
+    doc: 'Authorization=AAD;ClientId=<identity>: Entra authentication of the telemetry (App Insights with local auth disabled). The app sends with its managed identity (AZURE_CLIENT_ID); the host reads this setting.',
+  },
 } as const satisfies Record<string, { schema: z.ZodType; doc: string; secret?: boolean }>;
 
 type Settings = typeof SETTINGS;

@@ -79,10 +79,7 @@ export const GENERATED = {
 export const WORKBOOK = 'infra/sentinel/workbook.json';
 
 /** Settings the Functions host reads (not the app): allowed besides SETTINGS. */
-export const HOST_SETTINGS: Readonly<Record<string, string>> = {
-  APPLICATIONINSIGHTS_CONNECTION_STRING: 'Application Insights of the host and the app',
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Entra authentication of the telemetry (local auth is disabled)',
-};
+export const HOST_SETTINGS: Readonly<Record<string, string>> = {};
 
 /** SETTINGS the Bicep deliberately leaves unset, and why. */
 export const DELIBERATELY_OPTIONAL: Readonly<Record<string, string>> = {
@@ -930,12 +927,20 @@ export function checkOutputs(project: Project): Problem[] {
 /** Tables a KQL query names: custom tables (`*_CL`) and the tokens the Bicep replaces. */
 export const kqlTables = (kql: string) => [...new Set(kql.match(/\b[A-Za-z][A-Za-z0-9_]*_CL\b/g) ?? [])];
 
+interface WorkbookItem {
+  content?: { query?: unknown; items?: WorkbookItem[] };
+}
+
+/** The queries of a workbook's items, groups (tabs) included. */
+const workbookQueries = (items: readonly WorkbookItem[]): string[] =>
+  items.flatMap((i) => [...(typeof i.content?.query === 'string' ? [i.content.query] : []), ...workbookQueries(i.content?.items ?? [])]);
+
 export function checkSentinelContent(project: Project, view: CatalogView): Problem[] {
   const p = problem('sentinel');
   const out: Problem[] = [];
-  const workbook = parseJson<{ items?: { content?: { query?: string } }[] }>(project, WORKBOOK);
+  const workbook = parseJson<{ items?: WorkbookItem[] }>(project, WORKBOOK);
   if (!workbook?.items) return [p(`${WORKBOOK} is missing or not a workbook`)];
-  const queries = workbook.items.map((i) => i.content?.query).filter((q): q is string => typeof q === 'string');
+  const queries = workbookQueries(workbook.items);
   const rules =
     parseJson<{ rules?: { id: string; tables: string[]; properties: { query: string } }[] }>(project, GENERATED.rules)?.rules ?? [];
   const known = new Set(view.tables.map((t) => t.table));
