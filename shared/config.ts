@@ -44,6 +44,17 @@ const name = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 
 export const INCIDENT_STATUSES = ['New', 'Active', 'Closed'] as const;
 export const INCIDENT_SEVERITIES = ['High', 'Medium', 'Low', 'Informational'] as const;
+export const CLASSIFICATIONS = ['Undetermined', 'TruePositive', 'BenignPositive', 'FalsePositive'] as const;
+export const CLASSIFICATION_REASONS = ['SuspiciousActivity', 'SuspiciousButExpected', 'IncorrectAlertLogic', 'InaccurateData'] as const;
+/** Which reasons Sentinel pairs with which classification (the portal's close dialog). */
+export const REASONS_BY_CLASSIFICATION: Record<(typeof CLASSIFICATIONS)[number], readonly (typeof CLASSIFICATION_REASONS)[number][]> = {
+  Undetermined: [],
+  TruePositive: ['SuspiciousActivity'],
+  BenignPositive: ['SuspiciousButExpected'],
+  FalsePositive: ['IncorrectAlertLogic', 'InaccurateData'],
+};
+export type Classification = (typeof CLASSIFICATIONS)[number];
+export type ClassificationReason = (typeof CLASSIFICATION_REASONS)[number];
 export const DESTINATION_TYPES = ['signl4', 'teams', 'slack', 'pagerduty', 'webhook'] as const;
 
 const ruleSchema = z.object({
@@ -186,7 +197,7 @@ export const SETTINGS = {
   },
   INCIDENT_TAG: { schema: z.string().min(1).max(256).default('SentinelBridge'), doc: 'Label added to each forwarded incident.' },
   INCIDENT_CLOSE_CLASSIFICATION: {
-    schema: z.enum(['Undetermined', 'TruePositive', 'BenignPositive', 'FalsePositive']).default('Undetermined'),
+    schema: z.enum(CLASSIFICATIONS).default('Undetermined'),
     doc: 'Classification used when a destination closes an incident without naming one.',
   },
   DESTINATIONS: {

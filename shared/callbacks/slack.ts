@@ -8,8 +8,14 @@
 // Slack gives no email, only the user's id and names. A URL button (Open in Sentinel) sends a payload too: ignored.
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { secretMatches } from '../incidents/statusSync.js';
-import { ACKNOWLEDGE_ACTION_ID, BUTTON_VALUE_MAX, CLOSE_CLASSIFICATIONS, CLOSE_REASON, closeActionId } from './slackActions.js';
+import {
+  ACKNOWLEDGE_ACTION_ID,
+  BUTTON_VALUE_MAX,
+  CLOSE_CLASSIFICATIONS,
+  CLOSE_REASON,
+  closeActionId,
+} from '../destinations/slackActions.js';
+import { secretMatches } from '../net/secrets.js';
 import {
   type CallbackEvent,
   type CallbackInput,

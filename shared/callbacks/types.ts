@@ -1,6 +1,9 @@
 // What a destination's callback means, whatever the vendor: the parsers in this folder turn a vendor's own request
 // into these vendor-neutral events, and the route acts on them. Pure: no I/O, no clock, no configuration.
-import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from '../incidents/statusSync.js';
+import type { Classification, ClassificationReason } from '../config.js';
+import type { CallbackUser } from '../destinations/slackActions.js';
+
+export type { CallbackUser, Classification, ClassificationReason };
 
 /** The slice of the Fetch API's Headers the parsers read (case-insensitive names). */
 export interface HeadersLike {
@@ -35,16 +38,6 @@ export interface IncidentRef {
   kind: IncidentRefKind;
   value: string;
 }
-
-/** A person as the vendor names them; which fields are present depends on the vendor. */
-export interface CallbackUser {
-  name?: string;
-  email?: string;
-  id?: string;
-}
-
-export type Classification = (typeof CLASSIFICATIONS)[number];
-export type ClassificationReason = (typeof CLASSIFICATION_REASONS)[number];
 
 export interface CallbackEvent {
   /** The vendor's id for the event, unique per event: the key for idempotency (vendors retry and may repeat). */

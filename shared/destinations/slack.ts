@@ -8,14 +8,6 @@
 // parser in shared/callbacks/slack.ts; button value = the incident's ARM id, ≤ 2,000 chars; ≤ 25 elements per actions
 // block). They work when the incoming webhook belongs to a Slack app with Interactivity on (docs/two-way-sync.md).
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
-import {
-  ACKNOWLEDGE_ACTION_ID,
-  BUTTON_VALUE_MAX,
-  CLOSE_CLASSIFICATIONS,
-  type CloseClassification,
-  closeActionId,
-} from '../callbacks/slackActions.js';
-import type { CallbackUser } from '../callbacks/types.js';
 import type { Destination } from '../config.js';
 import {
   enrichmentFor,
@@ -27,6 +19,14 @@ import {
   jsonRequest,
   truncateText,
 } from './incident.js';
+import {
+  ACKNOWLEDGE_ACTION_ID,
+  BUTTON_VALUE_MAX,
+  type CallbackUser,
+  CLOSE_CLASSIFICATIONS,
+  type CloseClassification,
+  closeActionId,
+} from './slackActions.js';
 
 /** Slack messages cannot be resolved; closed incidents are not sent here. */
 export const canResolve = false;

@@ -13,8 +13,8 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { type Client, getClient } from '@azure-rest/core-client';
+import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from '../config.js';
 import { parseRetryAfter } from '../reliability/retrySchedule.js';
-import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from './statusSync.js';
 
 export const GRAPH_STATUSES = ['active', 'resolved', 'inProgress', 'redirected', 'awaitingAction'] as const;
 export const GRAPH_SEVERITIES = ['informational', 'low', 'medium', 'high'] as const;

@@ -3,51 +3,17 @@
 // STATUS_SYNC_SECRET (constant-time compare). acknowledge → owner (when given) + Active; close → Closed with the
 // classification (default INCIDENT_CLOSE_CLASSIFICATION), reason and comment. Both write a comment naming the
 // destination. The update is ETag-conditional and retried on a stale etag.
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import { type StatusSyncBody, statusSyncBodySchema } from '../callbacks/webhook.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json, readBody } from '../http.js';
+import { secretMatches } from '../net/secrets.js';
 import { workspacesClaiming, writeDelivery } from './claims.js';
 import type { IncidentDeps } from './deps.js';
 import { type ArmIncidentProperties, type IncidentOwner, isConflict, SentinelApiError } from './sentinelClient.js';
 import { IncidentUpdateError, updateIncident } from './tagging.js';
 import { findWorkspace, incidentArmId, parseIncidentRef, workspaceLabel } from './workspaces.js';
 
-export const CLASSIFICATIONS = ['Undetermined', 'TruePositive', 'BenignPositive', 'FalsePositive'] as const;
-export const CLASSIFICATION_REASONS = ['SuspiciousActivity', 'SuspiciousButExpected', 'IncorrectAlertLogic', 'InaccurateData'] as const;
-/** Which reasons Sentinel pairs with which classification (the portal's close dialog). */
-export const REASONS_BY_CLASSIFICATION: Record<(typeof CLASSIFICATIONS)[number], readonly (typeof CLASSIFICATION_REASONS)[number][]> = {
-  Undetermined: [],
-  TruePositive: ['SuspiciousActivity'],
-  BenignPositive: ['SuspiciousButExpected'],
-  FalsePositive: ['IncorrectAlertLogic', 'InaccurateData'],
-};
-
 const BODY_MAX_BYTES = 64 * 1024;
-const COMMENT_MAX = 4000;
-
-export const statusSyncBodySchema = z
-  .object({
-    incidentId: z.string({ error: 'required: the incident name (GUID) or its ARM id' }).trim().min(1, 'must not be empty'),
-    action: z.enum(['acknowledge', 'close'], { error: 'must be "acknowledge" or "close"' }),
-    owner: z.string({ error: 'must be a string (UPN, email or Entra object id)' }).trim().min(1).max(256).optional(),
-    classification: z.enum(CLASSIFICATIONS, { error: `must be one of ${CLASSIFICATIONS.join(', ')}` }).optional(),
-    classificationReason: z.enum(CLASSIFICATION_REASONS, { error: `must be one of ${CLASSIFICATION_REASONS.join(', ')}` }).optional(),
-    comment: z.string({ error: 'must be a string' }).max(COMMENT_MAX, `at most ${COMMENT_MAX} characters`).optional(),
-  })
-  .superRefine((b, ctx) => {
-    if (b.classificationReason && b.action === 'close') {
-      const classification = b.classification ?? 'Undetermined';
-      if (!REASONS_BY_CLASSIFICATION[classification].includes(b.classificationReason)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['classificationReason'],
-          message: `${b.classificationReason} does not go with classification ${classification}${b.classification ? '' : ' (the default when none is given)'}`,
-        });
-      }
-    }
-  });
-
-export type StatusSyncBody = z.infer<typeof statusSyncBodySchema>;
 
 /** Parses and validates the body; the error names the field. */
 export function parseStatusSyncBody(text: string): StatusSyncBody {
@@ -68,14 +34,6 @@ export function parseStatusSyncBody(text: string): StatusSyncBody {
     throw new HttpError(400, `${field}: ${issue?.message ?? 'invalid'}`, { field });
   }
   return parsed.data;
-}
-
-/** Constant-time comparison of two secrets of any length (both are hashed first). */
-export function secretMatches(given: string | null | undefined, expected: string): boolean {
-  if (!given) return false;
-  const a = createHash('sha256').update(given, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b);
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

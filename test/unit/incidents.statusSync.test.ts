@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../shared/http.js';
-import {
-  acknowledged,
-  closedWith,
-  ownerInfo,
-  parseStatusSyncBody,
-  secretMatches,
-  statusComment,
-} from '../../shared/incidents/statusSync.js';
+import { acknowledged, closedWith, ownerInfo, parseStatusSyncBody, statusComment } from '../../shared/incidents/statusSync.js';
+import { secretMatches } from '../../shared/net/secrets.js';
 
 const body400 = (text: string) => {
   try {

@@ -4,7 +4,7 @@
 // Bodies follow the vendors' documented samples (test/fixtures/callbacks/*); ids are fresh unless given.
 import { createHmac, randomUUID } from 'node:crypto';
 import { EVENT_TYPE, SECRET_PARAMETER, STATUS_CODE } from '../../shared/callbacks/signl4.js';
-import { ACKNOWLEDGE_ACTION_ID, type CloseClassification, closeActionId } from '../../shared/callbacks/slackActions.js';
+import { ACKNOWLEDGE_ACTION_ID, type CloseClassification, closeActionId } from '../../shared/destinations/slackActions.js';
 import { webhookFor } from '../../shared/ingest/signature.js';
 
 export interface VendorRequest {

@@ -1,6 +1,6 @@
 // Our Slack buttons' action_ids and what each means: shared by the message (shared/destinations/slack.ts) and the
 // callback parser (./slack.ts). Block Kit limits: action_id ≤ 255 characters, button value ≤ 2,000.
-import type { Classification, ClassificationReason } from './types.js';
+import type { Classification, ClassificationReason } from '../config.js';
 
 /** Block Kit: a button value holds at most 2,000 characters. */
 export const BUTTON_VALUE_MAX = 2000;
@@ -17,3 +17,10 @@ export const CLOSE_REASON: Record<CloseClassification, ClassificationReason | un
   FalsePositive: undefined,
 };
 export const closeActionId = (classification: CloseClassification) => `${PREFIX}close.${classification}`;
+
+/** A person as the vendor names them; which fields are present depends on the vendor. */
+export interface CallbackUser {
+  name?: string;
+  email?: string;
+  id?: string;
+}
