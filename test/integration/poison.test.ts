@@ -2,11 +2,13 @@
 // while a message is read, and held rows written without their counts.
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { deadLetterPoison, deliverEnvelope } from '../../shared/delivery/deliver.js';
 import { handleIncidentPoison } from '../../shared/incidents/handlers.js';
 import { handleStatus } from '../../shared/operations/status.js';
+import { Stats } from '../../shared/reliability/stats.js';
 import { TABLES } from '../../shared/storage/names.js';
 import { connectionStringFor, freePort } from '../../tools/dev/azurite.js';
 import { useDeliveryStack } from '../support/deliveryStack.js';
@@ -123,5 +125,22 @@ describe('§6 poison and partial state', () => {
     await deliverEnvelope(message, stack.deps);
     const delivered = (await stack.emulator('GET', `/_emulator/records?stream=${STREAM}`)).json as { EventId: string }[];
     expect(delivered.map((r) => r.EventId)).toContain('cc-1');
+  });
+
+  it('§6 Stats.flush keeps its counts when the write fails, and writes them with the next flush', async () => {
+    // A stats table that is not there yet: every write fails (404 TableNotFound), as when storage is in trouble.
+    const name = `stats${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    const table = TableClient.fromConnectionString(stack.azurite.connectionString, name, { allowInsecureConnection: true });
+    const stats = new Stats(table, () => stack.clock.now);
+    stats.add(STREAM, { delivered: 5, okCalls: 2 });
+    stats.add(STREAM, { failed: 1, failedCalls: 1 });
+    await expect(stats.flush()).rejects.toMatchObject({ statusCode: 404 });
+    stats.add(STREAM, { okCalls: 1 });
+    await table.createTable();
+    await stats.flush();
+    // Read back by a fresh instance: only what reached the table counts.
+    const written = await new Stats(table, () => stack.clock.now).window(STREAM, 1);
+    expect(written).toMatchObject({ delivered: 5, failed: 1, okCalls: 3, failedCalls: 1 });
+    expect(written.lastSuccess).toBe(new Date(stack.clock.now).toISOString());
   });
 });
