@@ -6,12 +6,12 @@ import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/index.js';
 import type { JsonRecord } from '../catalog/types.js';
 import type { Config } from '../config.js';
-import { type Envelope, parseEnvelope, rowsOf } from '../reliability/envelope.js';
+import { type Envelope, parseEnvelope, rowsOf, UnreadableMessageError } from '../reliability/envelope.js';
 import type { EnvelopeWriter } from '../reliability/envelopeWriter.js';
 import { type Reliability, recordCall } from '../reliability/index.js';
 import { recordLatency } from '../reliability/metrics.js';
 import { retryStep } from '../reliability/retrySchedule.js';
-import { streamTarget, UNREADABLE_KEY } from '../reliability/targets.js';
+import { streamTarget } from '../reliability/targets.js';
 import type { FailureInfo } from './outcome.js';
 import type { LogsSender } from './sender.js';
 
@@ -27,32 +27,19 @@ export interface DeliveryDeps extends Reliability {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** A storage error worth retrying; a missing claim-check blob (404) or a malformed message never heals. */
-const isTransient = (e: unknown) => {
-  const status = (e as { statusCode?: number }).statusCode;
-  return status !== undefined && status !== 404;
-};
-
-/** Rows a message could not be read into go to dead letters as they are, under the pseudo-stream `_unreadable`. */
-async function deadLetterUnreadable(deps: DeliveryDeps, message: unknown, error: Error): Promise<void> {
-  const text = typeof message === 'string' ? message : JSON.stringify(message);
-  await deps.deadLetters.put(UNREADABLE_KEY, [{ message: text }], {
-    envelopeId: 'unreadable',
-    reason: `queue message is not a bridge envelope: ${error.message.slice(0, 500)}`,
-  });
-}
-
 /**
  * The envelope of a queue message and its rows; undefined when the message cannot be read (then it is already kept
- * as an unreadable dead letter). Storage trouble is thrown, so the host retries the message.
+ * as an unreadable dead letter with its raw text and the reason). Anything else — storage or network trouble, with a
+ * status code or none — is thrown, so the host retries the message; its dequeue count bounds the retries, and the
+ * poison handler keeps what is left.
  */
 async function openEnvelope(deps: DeliveryDeps, message: unknown): Promise<{ envelope: Envelope; rows: JsonRecord[] } | undefined> {
   try {
     const envelope = parseEnvelope(message);
     return { envelope, rows: await rowsOf(envelope, deps.claimChecks) };
   } catch (e) {
-    if (isTransient(e)) throw e;
-    await deadLetterUnreadable(deps, message, e as Error);
+    if (!(e instanceof UnreadableMessageError)) throw e;
+    await deps.deadLetters.putUnreadable(message, `queue message is not a readable bridge envelope: ${e.message}`);
     return undefined;
   }
 }

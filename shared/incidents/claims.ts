@@ -9,6 +9,7 @@
 // A claim is `claimed` from its insert until every message is on the queue, then `enqueued`. A poll that finds a
 // claim still `claimed` after STALE_CLAIM_MS (its poller died between insert and enqueue) takes it over with an
 // ETag-conditional update, so exactly one poller re-enqueues; delivery rows make any duplicate message a no-op.
+import { isRestError } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
 import type { SentinelWorkspace } from '../config.js';
 import type { IncidentEvent } from './messages.js';
@@ -21,7 +22,7 @@ export const deliveryKey = (name: string, event: IncidentEvent, destination: str
   `delivery|${name.toLowerCase()}|${event}|${destination}`;
 export const POLL_KEY = 'poll';
 
-const statusOf = (e: unknown) => (e as { statusCode?: number })?.statusCode;
+const statusOf = (e: unknown) => (isRestError(e) ? e.statusCode : undefined);
 
 export interface ClaimRow {
   state: 'claimed' | 'enqueued';

@@ -28,19 +28,12 @@ export function handleIncidentMessage(message: unknown, deps: IncidentDeps): Pro
  * storage was unreachable): keep it as a dead letter of its destination, replayable like any other.
  */
 export async function handleIncidentPoison(message: unknown, deps: IncidentDeps): Promise<void> {
+  const reason =
+    'the forwardIncident function failed on this message on every attempt (moved to incidents-poison by the host); see the function logs';
   const decoded = decodeMessage(message);
-  const destination = 'error' in decoded ? 'unknown' : decoded.destination;
-  await holdIncident(
-    deps.reliability,
-    'deadletters',
-    destination,
-    'error' in decoded ? { raw: String(message).slice(0, 30_000) } : decoded,
-    {
-      reason:
-        'the forwardIncident function failed on this message on every attempt (moved to incidents-poison by the host); see the function logs',
-      ...('error' in decoded ? {} : { attempts: decoded.attempt + 1 }),
-    },
-  );
+  // Unreadable: it names no destination, so it is kept as it arrived, with why, where no replay puts it back.
+  if ('error' in decoded) return deps.reliability.deadLetters.putUnreadable(message, `${reason}; ${decoded.error}`);
+  await holdIncident(deps.reliability, 'deadletters', decoded.destination, decoded, { reason, attempts: decoded.attempt + 1 });
 }
 
 /**

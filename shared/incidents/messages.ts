@@ -50,21 +50,28 @@ export function encodeMessage(m: IncidentMessage): string {
   return JSON.stringify(m);
 }
 
+/** JSON text's value, or `undefined` when it is not JSON (JSON's own `null` is a value, and refused by the schema). */
+function jsonValue(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The message as a queue trigger hands it over: the parsed JSON object (the Functions host and the local host parse
- * JSON text), or the text itself — JSON, or base64 JSON should the encoding ever be base64. Returns an error otherwise.
+ * The message as a queue trigger hands it over: the parsed JSON value (the Functions host and the local host parse
+ * JSON text), or the text itself — JSON, or base64 JSON should the encoding ever be base64. Anything that is not an
+ * incident message (`null`, a number, an object of another shape, text that is neither) is an error naming why;
+ * this never throws.
  */
 export function decodeMessage(raw: unknown): IncidentMessage | { error: string } {
-  let value = raw;
-  if (Buffer.isBuffer(value)) value = value.toString('utf8');
+  let value = Buffer.isBuffer(raw) ? raw.toString('utf8') : raw;
   if (typeof value === 'string') {
     const text = value.trim();
-    const json = text.startsWith('{') ? text : Buffer.from(text, 'base64').toString('utf8');
-    try {
-      value = JSON.parse(json);
-    } catch {
-      return { error: 'message is neither JSON nor base64 JSON' };
-    }
+    const json = jsonValue(text) ?? jsonValue(Buffer.from(text, 'base64').toString('utf8'));
+    if (!json) return { error: 'message is neither JSON nor base64 JSON' };
+    value = json.value;
   }
   const parsed = incidentMessageSchema.safeParse(value);
   if (!parsed.success)

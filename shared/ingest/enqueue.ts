@@ -3,11 +3,18 @@
 import type { JsonRecord } from '../catalog/types.js';
 import type { EnvelopeWriter } from '../reliability/envelopeWriter.js';
 
-interface Batch {
-  rows: JsonRecord[];
-  done: Promise<void>;
+/** One request's rows in a batch, and how to answer it. */
+interface Part {
+  rows: readonly JsonRecord[];
+  signal: AbortSignal | undefined;
+  settled: boolean;
   resolve(): void;
   reject(e: unknown): void;
+}
+
+interface Batch {
+  parts: Part[];
+  rowCount: number;
 }
 
 interface StreamState {
@@ -19,24 +26,35 @@ interface StreamState {
   scheduled: boolean;
 }
 
+/**
+ * How long an ingest request waits for storage before it answers 503: a sender must hear back within 10 s (Wallarm
+ * gives up after 15 s), and decoding and validating the body come first.
+ */
+export const INGEST_STORAGE_DEADLINE_MS = 7_000;
+
 /** A batch this large is written at once rather than waiting for the window. */
 const FLUSH_ROWS = 2000;
 
-function newBatch(): Batch {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const done = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { rows: [], done, resolve, reject };
-}
+const settle = (part: Part, error?: unknown) => {
+  if (part.settled) return;
+  part.settled = true;
+  if (error === undefined) part.resolve();
+  else part.reject(error);
+};
+
+const abortReason = (signal: AbortSignal) =>
+  signal.reason instanceof Error ? signal.reason : new Error('the request gave up waiting for storage');
 
 /**
  * Group commit, as databases do it: while one write of a stream is under way, every request that arrives joins the
  * next write, which starts the moment the first one finishes. A request on an idle stream waits at most `windowMs`
  * (default 0: the next turn of the event loop) for companions. Under load, messages fill up by themselves; alone, a
  * request pays no waiting window.
+ *
+ * Each request may bring an AbortSignal (its answer deadline). When it fires, the request is failed at once; its rows
+ * leave the batch if the batch is not written yet, and a write under way is aborted once every request in it has
+ * given up, so a stuck storage call holds no later batch beyond their deadlines. A failed or aborted write fails
+ * every request waiting on it.
  */
 export class GroupCommitter {
   private readonly streams = new Map<string, StreamState>();
@@ -46,28 +64,46 @@ export class GroupCommitter {
     private readonly windowMs: number,
   ) {}
 
-  /** Resolves once every row given is in a durably written queue message. */
-  submit(streams: ReadonlyMap<string, readonly JsonRecord[]>): Promise<void> {
-    return Promise.all([...streams].map(([stream, rows]) => this.add(stream, rows))).then(() => undefined);
+  /** Resolves once every row given is in a durably written queue message; rejects when `signal` fires first. */
+  submit(streams: ReadonlyMap<string, readonly JsonRecord[]>, signal?: AbortSignal): Promise<void> {
+    return Promise.all([...streams].map(([stream, rows]) => this.add(stream, rows, signal))).then(() => undefined);
   }
 
-  private add(stream: string, rows: readonly JsonRecord[]): Promise<void> {
+  private add(stream: string, rows: readonly JsonRecord[], signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     let st = this.streams.get(stream);
     if (!st) {
       st = { writing: false, scheduled: false };
       this.streams.set(stream, st);
     }
-    st.next ??= newBatch();
-    const batch = st.next;
-    batch.rows.push(...rows);
-    if (!st.writing) {
-      if (batch.rows.length >= FLUSH_ROWS) this.write(stream, st);
-      else if (!st.scheduled) {
-        st.scheduled = true;
-        setTimeout(() => this.write(stream, st as StreamState), this.windowMs);
+    const state = st;
+    state.next ??= { parts: [], rowCount: 0 };
+    const batch = state.next;
+    const done = new Promise<void>((resolve, reject) => {
+      const part: Part = { rows, signal, settled: false, resolve, reject };
+      batch.parts.push(part);
+      batch.rowCount += rows.length;
+      signal?.addEventListener(
+        'abort',
+        () => {
+          settle(part, abortReason(signal));
+          // Not written yet: the rows leave the batch, so an answered 503 never lands later.
+          if (state.next === batch) {
+            batch.parts = batch.parts.filter((p) => p !== part);
+            batch.rowCount -= rows.length;
+          }
+        },
+        { once: true },
+      );
+    });
+    if (!state.writing) {
+      if (batch.rowCount >= FLUSH_ROWS) this.write(stream, state);
+      else if (!state.scheduled) {
+        state.scheduled = true;
+        setTimeout(() => this.write(stream, state), this.windowMs);
       }
     }
-    return batch.done;
+    return done;
   }
 
   private write(stream: string, st: StreamState): void {
@@ -75,14 +111,41 @@ export class GroupCommitter {
     const batch = st.next;
     if (st.writing || !batch) return;
     st.next = undefined;
+    const parts = batch.parts.filter((p) => !p.settled);
+    if (parts.length === 0) {
+      this.finished(stream, st);
+      return;
+    }
     st.writing = true;
+    // The write is aborted once every request in it has given up (no one is left to answer).
+    const write = new AbortController();
+    const giveUp = () => {
+      if (parts.every((p) => p.settled)) write.abort(new Error('every request in this write gave up'));
+    };
+    for (const p of parts) p.signal?.addEventListener('abort', giveUp, { once: true });
     this.writer
-      .write(stream, batch.rows)
-      .then(() => batch.resolve(), batch.reject)
+      .write(
+        stream,
+        parts.flatMap((p) => p.rows),
+        { abortSignal: write.signal },
+      )
+      .then(
+        () => {
+          for (const p of parts) settle(p);
+        },
+        (e: unknown) => {
+          for (const p of parts) settle(p, e);
+        },
+      )
       .finally(() => {
+        for (const p of parts) p.signal?.removeEventListener('abort', giveUp);
         st.writing = false;
-        if (st.next) this.write(stream, st);
-        else this.streams.delete(stream);
+        this.finished(stream, st);
       });
+  }
+
+  private finished(stream: string, st: StreamState): void {
+    if (st.next) this.write(stream, st);
+    else this.streams.delete(stream);
   }
 }

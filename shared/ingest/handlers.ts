@@ -5,8 +5,9 @@ import type { Catalog } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
 import type { OriginalStore } from '../reliability/originals.js';
+import { withinDeadline } from '../storage/clients.js';
 import { checkContentType, decodeContent, parseElements, readBody } from './body.js';
-import type { GroupCommitter } from './enqueue.js';
+import { type GroupCommitter, INGEST_STORAGE_DEADLINE_MS } from './enqueue.js';
 import { verifyDataCollector, verifyStandardWebhook } from './signature.js';
 import { charsetOf } from './text.js';
 import { type ValidatedBatch, validateElements } from './validate.js';
@@ -22,13 +23,17 @@ export interface IngestDeps {
 }
 
 /**
- * Keeps the originals of cut records, then enqueues the valid rows (so no row names a blob that is not there); a
- * storage failure is a 503 (the sender retries; nothing was acknowledged).
+ * Keeps the originals of cut records, then enqueues the valid rows (so no row names a blob that is not there), all
+ * within INGEST_STORAGE_DEADLINE_MS; a storage failure or a write with no answer by then is a 503 with Retry-After.
+ * A 503 is safe even when a write that timed out did land after all: the sender retries, and the resent events carry
+ * the same content-derived EventId, so a duplicate shows in `summarize count() by EventId` (README "Storage failures").
  */
 async function commit(deps: IngestDeps, batch: ValidatedBatch, batchId: string): Promise<void> {
   try {
-    await deps.originals.keep(batch.originals);
-    await deps.committer.submit(batch.streams);
+    await withinDeadline(INGEST_STORAGE_DEADLINE_MS, 'writing the events queue', async (signal) => {
+      await deps.originals.keep(batch.originals, signal);
+      await deps.committer.submit(batch.streams, signal);
+    });
   } catch (e) {
     deps.log.error({ batchId, err: (e as Error).message }, 'enqueue failed');
     throw new HttpError(503, 'events could not be stored; nothing was accepted, retry later', { batchId }, { 'retry-after': '5' });

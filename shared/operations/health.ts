@@ -3,46 +3,40 @@ import { createDefaultHttpClient, createPipelineRequest } from '@azure/core-rest
 import type { TlsClientOptions } from '../azure/credential.js';
 import type { Config } from '../config.js';
 import type { BridgeResponse } from '../http.js';
-import type { Storage } from '../storage/clients.js';
+import { type Storage, withinDeadline } from '../storage/clients.js';
 import { QUEUES, TABLES } from '../storage/names.js';
 
-export type Check = () => Promise<string | undefined>;
+/** One dependency check; it passes `signal` to its calls, so a check that runs out of time leaves nothing running. */
+export type Check = (signal: AbortSignal) => Promise<string | undefined>;
 
+/** Each check answers within this, so /api/health answers within it too (the checks run side by side). */
 const TIMEOUT_MS = 5000;
 
-async function run(check: Check): Promise<{ ok: boolean; detail?: string }> {
-  let timer: NodeJS.Timeout | undefined;
+async function run(name: string, check: Check): Promise<{ ok: boolean; detail?: string }> {
   try {
-    const detail = await Promise.race([
-      check(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
-      }),
-    ]);
+    const detail = await withinDeadline(TIMEOUT_MS, `health check ${name}`, check);
     return { ok: true, ...(detail ? { detail } : {}) };
   } catch (e) {
     return { ok: false, detail: (e as Error).message };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
 export function healthChecks(config: Config, s: Storage, tls: TlsClientOptions): Record<string, Check> {
   return {
-    queue: async () => {
-      const p = await s.queue(QUEUES.events).getProperties();
+    queue: async (abortSignal) => {
+      const p = await s.queue(QUEUES.events).getProperties({ abortSignal });
       return `events queue: ${p.approximateMessagesCount ?? 0} waiting`;
     },
-    table: async () => {
-      await s.table(TABLES.ledger).getAccessPolicy();
+    table: async (abortSignal) => {
+      await s.table(TABLES.ledger).getAccessPolicy({ abortSignal });
       return undefined;
     },
-    logsIngestion: () => logsIngestionReachable(config, tls),
+    logsIngestion: (abortSignal) => logsIngestionReachable(config, tls, abortSignal),
   };
 }
 
 /** Every DCR endpoint answers over TLS (any HTTP status counts: it is reachability, not authorisation). */
-async function logsIngestionReachable(config: Config, tls: TlsClientOptions): Promise<string> {
+async function logsIngestionReachable(config: Config, tls: TlsClientOptions, abortSignal: AbortSignal): Promise<string> {
   const endpoints = [...new Set(config.LOGS_INGESTION_RULES.map((r) => r.endpoint))];
   if (endpoints.length === 0) throw new Error('LOGS_INGESTION_RULES is empty: no DCR is configured, events cannot be delivered');
   const client = createDefaultHttpClient();
@@ -51,7 +45,7 @@ async function logsIngestionReachable(config: Config, tls: TlsClientOptions): Pr
     endpoints.map((url) =>
       client.sendRequest(
         // createPipelineRequest does not copy tlsSettings from its options: set it on the request.
-        Object.assign(createPipelineRequest({ url, method: 'GET', timeout: TIMEOUT_MS }), ca ? { tlsSettings: { ca } } : {}),
+        Object.assign(createPipelineRequest({ url, method: 'GET', timeout: TIMEOUT_MS, abortSignal }), ca ? { tlsSettings: { ca } } : {}),
       ),
     ),
   );
@@ -60,7 +54,7 @@ async function logsIngestionReachable(config: Config, tls: TlsClientOptions): Pr
 
 export async function handleHealth(checks: Record<string, Check>): Promise<BridgeResponse> {
   const results = Object.fromEntries(
-    await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await run(check)] as const)),
+    await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await run(name, check)] as const)),
   );
   const failing = Object.entries(results)
     .filter(([, r]) => !r.ok)

@@ -3,6 +3,7 @@
 import type { BridgeResponse } from '../http.js';
 import { lastPolls } from '../incidents/handlers.js';
 import { failureRatio } from '../reliability/circuit.js';
+import { isStorageUnavailable, withinDeadline } from '../storage/clients.js';
 import { QUEUES } from '../storage/names.js';
 import type { OperationsDeps } from './deps.js';
 
@@ -25,16 +26,37 @@ const sumBy = <T>(items: T[], key: (t: T) => string, value: (t: T) => number) =>
   return m;
 };
 
-export async function handleStatus({ delivery: deps, incidents }: OperationsDeps): Promise<BridgeResponse> {
+/** Status reads many storage rows; past this the operator gets a 503 naming storage rather than a wait. */
+const STATUS_DEADLINE_MS = 8_000;
+
+/**
+ * The status, or 503 naming the failing check (`storage`) when storage does not answer within STATUS_DEADLINE_MS
+ * or refuses (the same shape as /api/health's answer). Anything else is a bug and is thrown.
+ */
+export async function handleStatus(deps: OperationsDeps): Promise<BridgeResponse> {
+  try {
+    return await withinDeadline(STATUS_DEADLINE_MS, 'reading the status', (signal) => readStatus(deps, signal));
+  } catch (e) {
+    if (!isStorageUnavailable(e)) throw e;
+    const detail = (e as Error).message.split('\n')[0]?.slice(0, 300) ?? 'unavailable';
+    return {
+      status: 503,
+      headers: { 'retry-after': '30' },
+      jsonBody: { error: `storage is unavailable: ${detail}`, failing: ['storage'], checks: { storage: { ok: false, detail } } },
+    };
+  }
+}
+
+async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSignal: AbortSignal): Promise<BridgeResponse> {
   const s = incidents.storage;
   const [states, parked, dead, queue, poison, poll, truncated] = await Promise.all([
     deps.circuit.list(),
     deps.parked.list(),
     deps.deadLetters.list(),
-    s.queue(QUEUES.events).getProperties(),
-    s.queue(QUEUES.eventsPoison).getProperties(),
+    s.queue(QUEUES.events).getProperties({ abortSignal }),
+    s.queue(QUEUES.eventsPoison).getProperties({ abortSignal }),
     lastPolls(incidents),
-    deps.originals.summary(),
+    deps.originals.summary(abortSignal),
   ]);
   const parkedBy = sumBy(
     parked,

@@ -2,7 +2,8 @@
 // least CIRCUIT_MIN_SAMPLES calls), the target is disabled and its new work is parked, never dropped.
 // State lives in the `circuit` table; an instance remembers a disabled target briefly, so parking costs no call to
 // a target known to be down, while the happy path reads nothing.
-import type { TableClient } from '@azure/data-tables';
+import { isRestError } from '@azure/core-rest-pipeline';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { Stats } from './stats.js';
 
 export interface CircuitOptions {
@@ -55,6 +56,9 @@ function toState(e: StateEntity): TargetState {
 }
 const REMEMBER_DISABLED_MS = 60_000;
 
+/** Another instance disabled the target between our read and our write. */
+class AlreadyDisabled extends Error {}
+
 export class Circuit {
   private readonly disabledUntil = new Map<string, number>();
 
@@ -78,14 +82,14 @@ export class Circuit {
       else this.disabledUntil.delete(target);
       return s;
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return { target, enabled: true };
+      if (isRestError(e) && e.statusCode === 404) return { target, enabled: true };
       throw e;
     }
   }
 
   async list(): Promise<TargetState[]> {
     const out: TargetState[] = [];
-    for await (const e of this.table.listEntities<StateEntity>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } })) {
+    for await (const e of this.table.listEntities<StateEntity>({ queryOptions: { filter: odata`PartitionKey eq ${PARTITION}` } })) {
       out.push(toState(e));
     }
     return out;
@@ -122,14 +126,15 @@ export class Circuit {
     if (state.baseOkCalls) entity.baseOkCalls = state.baseOkCalls;
     if (state.baseFailedCalls) entity.baseFailedCalls = state.baseFailedCalls;
     try {
-      await this.table.createEntity(entity).catch(async (e: { statusCode?: number }) => {
-        if (e.statusCode !== 409) throw e;
+      await this.table.createEntity(entity).catch(async (e: unknown) => {
+        if (!(isRestError(e) && e.statusCode === 409)) throw e;
         const current = await this.table.getEntity<StateEntity>(PARTITION, target);
-        if (!current.enabled) throw Object.assign(new Error('already disabled'), { statusCode: 412 });
-        await this.table.updateEntity(entity, 'Replace', { etag: current.etag ?? '*' });
+        if (!current.enabled) throw new AlreadyDisabled();
+        // Conditional on the ETag just read, never '*': a re-enable or another opening in between wins.
+        await this.table.updateEntity(entity, 'Replace', { etag: current.etag });
       });
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 412) return { disabled: true, opened: false, ratio };
+      if (e instanceof AlreadyDisabled || (isRestError(e) && e.statusCode === 412)) return { disabled: true, opened: false, ratio };
       throw e;
     }
     this.disabledUntil.set(target, this.now() + REMEMBER_DISABLED_MS);

@@ -3,6 +3,7 @@
 // message carries its name (claim check). host.json sets messageEncoding "none": the message text is this JSON.
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { isRestError } from '@azure/core-rest-pipeline';
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import type { JsonRecord } from '../catalog/types.js';
@@ -30,17 +31,51 @@ export const envelopeSchema = z.discriminatedUnion('enc', [
 export type Envelope = z.output<typeof envelopeSchema>;
 export type EnvelopeMeta = Pick<Envelope, 'id' | 'stream' | 'retry' | 'firstFailureAt'>;
 
+/** A queue message, claim check or held blob that is not what the bridge writes: it is kept, never retried. */
+export class UnreadableMessageError extends Error {
+  override readonly name = 'UnreadableMessageError';
+}
+
+/**
+ * The most JSON one envelope's rows may inflate to. Far above anything ingest writes (one request is at most
+ * INGEST_MAX_BODY_BYTES ≤ 100 MB and every field is cut to 64 KB), and below V8's largest string (~512 MiB): a
+ * message inflating further is not ours (a gzip bomb) and is refused before it takes the instance's memory.
+ */
+export const MAX_ROWS_JSON_BYTES = 256 * 1024 * 1024;
+
+const rowsSchema = z.array(z.record(z.string(), z.unknown()));
+
+const issuesOf = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+
 export const gzipRows = (rows: readonly JsonRecord[]): Buffer => gzipSync(JSON.stringify(rows));
-export const gunzipRows = (data: Buffer): JsonRecord[] => JSON.parse(gunzipSync(data).toString('utf8')) as JsonRecord[];
+
+/** The rows of gzip data: a JSON array of objects, inflated to at most `maxBytes`; else UnreadableMessageError. */
+export function gunzipRows(data: Buffer, maxBytes = MAX_ROWS_JSON_BYTES): JsonRecord[] {
+  let json: string;
+  try {
+    json = gunzipSync(data, { maxOutputLength: maxBytes }).toString('utf8');
+  } catch (e) {
+    const tooLarge = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new UnreadableMessageError(
+      tooLarge ? `rows inflate to more than ${maxBytes} bytes` : `rows are not gzip: ${(e as Error).message}`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (e) {
+    throw new UnreadableMessageError(`rows are not JSON: ${(e as Error).message}`);
+  }
+  const rows = rowsSchema.safeParse(value);
+  if (!rows.success) throw new UnreadableMessageError(`rows are not an array of objects: ${issuesOf(rows.error)}`);
+  return rows.data as JsonRecord[];
+}
 
 export function inlineEnvelope(meta: EnvelopeMeta, rows: readonly JsonRecord[], gz = gzipRows(rows)): Envelope {
   return { v: 1, ...meta, count: rows.length, enc: 'gzip', data: gz.toString('base64') };
 }
 
 export const messageText = (envelope: Envelope): string => JSON.stringify(envelope);
-
-/** Size of the message text the queue will count. */
-export const messageBytes = (envelope: Envelope): number => Buffer.byteLength(messageText(envelope), 'utf8');
 
 /** Bytes of gzip data that fit in one message next to the envelope's own fields (base64 grows it by 4/3). */
 export const GZIP_BUDGET = Math.floor(((QUEUE_MESSAGE_LIMIT - 512) * 3) / 4);
@@ -49,16 +84,36 @@ export function newEnvelopeId(): string {
   return randomUUID();
 }
 
-/** Parses a queue message (text, or the object the Functions host already parsed) into an envelope. */
+/**
+ * Parses a queue message (text, or the value the Functions host already parsed from JSON text) into an envelope;
+ * anything else (not JSON, `null`, a number, an object of the wrong shape) is an UnreadableMessageError.
+ */
 export function parseEnvelope(message: unknown): Envelope {
-  const value = typeof message === 'string' ? (JSON.parse(message) as unknown) : message;
-  return envelopeSchema.parse(value);
+  let value = Buffer.isBuffer(message) ? message.toString('utf8') : message;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch (e) {
+      throw new UnreadableMessageError(`not JSON: ${(e as Error).message}`);
+    }
+  }
+  const envelope = envelopeSchema.safeParse(value);
+  if (!envelope.success) throw new UnreadableMessageError(`not a bridge envelope: ${issuesOf(envelope.error)}`);
+  return envelope.data;
 }
 
 /** The rows an envelope carries, fetching the claim-checked blob when there is one. */
 export async function rowsOf(envelope: Envelope, claimChecks: ContainerClient): Promise<JsonRecord[]> {
   if (envelope.enc === 'gzip') return gunzipRows(Buffer.from(envelope.data, 'base64'));
-  return gunzipRows(await claimChecks.getBlockBlobClient(envelope.blob).downloadToBuffer());
+  let data: Buffer;
+  try {
+    data = await claimChecks.getBlockBlobClient(envelope.blob).downloadToBuffer();
+  } catch (e) {
+    // A missing blob never comes back; any other failure (no status: the network) is thrown for a retry.
+    if (isRestError(e) && e.statusCode === 404) throw new UnreadableMessageError(`claim-check blob ${envelope.blob} does not exist`);
+    throw e;
+  }
+  return gunzipRows(data);
 }
 
 export interface PackedGroup {

@@ -15,7 +15,7 @@ export interface EnvelopeWriter {
   write(
     stream: string,
     rows: readonly JsonRecord[],
-    options?: { visibilityTimeoutSeconds?: number; meta?: Partial<Envelope> },
+    options?: { visibilityTimeoutSeconds?: number; meta?: Partial<Envelope>; abortSignal?: AbortSignal },
   ): Promise<number>;
 }
 
@@ -27,19 +27,22 @@ export function queueEnvelopeWriter(queue: QueueClient, claimChecks: ContainerCl
       await Promise.all(
         groups.map((group) =>
           limit(async () => {
+            options.abortSignal?.throwIfAborted();
             const meta = { id: newEnvelopeId(), stream, retry: 0, ...options.meta };
             let envelope: Envelope;
             if (group.gz.length <= GZIP_BUDGET) envelope = inlineEnvelope(meta, group.rows, group.gz);
             else {
               // Claim check: the rows live in a blob, the message carries its name.
               const blob = `${meta.id}.json.gz`;
-              await claimChecks
-                .getBlockBlobClient(blob)
-                .uploadData(group.gz, { blobHTTPHeaders: { blobContentType: 'application/json', blobContentEncoding: 'gzip' } });
+              await claimChecks.getBlockBlobClient(blob).uploadData(group.gz, {
+                blobHTTPHeaders: { blobContentType: 'application/json', blobContentEncoding: 'gzip' },
+                abortSignal: options.abortSignal,
+              });
               envelope = { v: 1, ...meta, retry: meta.retry ?? 0, count: group.rows.length, enc: 'blob', blob };
             }
             await queue.sendMessage(messageText(envelope), {
               messageTimeToLive: NEVER_EXPIRE,
+              abortSignal: options.abortSignal,
               ...(options.visibilityTimeoutSeconds ? { visibilityTimeout: options.visibilityTimeoutSeconds } : {}),
             });
           }),

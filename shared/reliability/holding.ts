@@ -1,10 +1,11 @@
 // Where work waits when it cannot be delivered now: dead letters (retries exhausted, or an answer a retry cannot
 // fix) and parked work (target disabled). The rows go to a blob, a small table row lists them with the reason, in
 // arrival order, so they can be shown in /api/status and replayed.
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { JsonRecord } from '../catalog/types.js';
 import { gunzipRows, gzipRows } from './envelope.js';
+import { UNREADABLE_KEY } from './targets.js';
 
 export interface HeldInfo {
   envelopeId: string;
@@ -33,6 +34,12 @@ interface HeldEntity {
   count: number;
   heldAt: string;
   blob: string;
+}
+
+function rawMessageText(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (Buffer.isBuffer(message)) return message.toString('utf8');
+  return JSON.stringify(message) ?? String(message);
 }
 
 /** Sortable and unique: time, then a random suffix. */
@@ -67,18 +74,27 @@ export class Holding {
     await this.table.createEntity(entity);
   }
 
+  /**
+   * Keeps a queue message that cannot be read under `_unreadable` (no replay puts it back): its text as it arrived
+   * (the JSON of a value the host already parsed) in the row `{message}`, with the reason.
+   */
+  async putUnreadable(message: unknown, reason: string): Promise<void> {
+    await this.put(UNREADABLE_KEY, [{ message: rawMessageText(message) }], { envelopeId: 'unreadable', reason });
+  }
+
   async list(stream?: string): Promise<HeldItem[]> {
-    const filter = stream ? `PartitionKey eq '${safeKey(stream).replace(/'/g, "''")}'` : undefined;
+    const options = stream ? { queryOptions: { filter: odata`PartitionKey eq ${safeKey(stream)}` } } : {};
     const out: HeldItem[] = [];
-    for await (const e of this.table.listEntities<HeldEntity>(filter ? { queryOptions: { filter } } : {})) {
+    for await (const e of this.table.listEntities<Partial<HeldEntity> & Pick<HeldEntity, 'partitionKey' | 'rowKey'>>(options)) {
       out.push({
         stream: e.partitionKey,
         key: e.rowKey,
-        count: e.count,
-        heldAt: e.heldAt,
-        blob: e.blob,
-        envelopeId: e.envelopeId,
-        reason: e.reason,
+        // A row written without a count (by an older version, from a message that was no row array) counts as 0.
+        count: Number.isSafeInteger(e.count) ? (e.count as number) : 0,
+        heldAt: e.heldAt ?? '',
+        blob: e.blob ?? '',
+        envelopeId: e.envelopeId ?? '',
+        reason: e.reason ?? '',
         ...(e.status !== undefined ? { status: e.status } : {}),
         ...(e.attempts !== undefined ? { attempts: e.attempts } : {}),
         ...(e.firstFailureAt ? { firstFailureAt: e.firstFailureAt } : {}),

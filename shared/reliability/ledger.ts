@@ -1,6 +1,6 @@
 // The retry ledger: one row per envelope that failed at least once (attempts, cycle, last answer, next attempt).
 // Written only on failure, so a healthy pipeline never touches it.
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 
 export type LedgerState = 'retrying' | 'delivered' | 'deadLettered' | 'parked';
 
@@ -28,19 +28,9 @@ export class Ledger {
     await this.table.upsertEntity(entity, 'Merge');
   }
 
-  async get(stream: string, envelopeId: string): Promise<LedgerEntry | undefined> {
-    try {
-      const { partitionKey, rowKey, ...rest } = await this.table.getEntity<LedgerEntity>(stream, envelopeId);
-      return { stream: partitionKey, envelopeId: rowKey, ...(rest as Omit<LedgerEntity, 'partitionKey' | 'rowKey'>) };
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-      throw e;
-    }
-  }
-
   async list(stream?: string): Promise<LedgerEntry[]> {
     const out: LedgerEntry[] = [];
-    const options = stream ? { queryOptions: { filter: `PartitionKey eq '${stream.replace(/'/g, "''")}'` } } : {};
+    const options = stream ? { queryOptions: { filter: odata`PartitionKey eq ${stream}` } } : {};
     for await (const e of this.table.listEntities<LedgerEntity>(options)) {
       const { partitionKey, rowKey, ...rest } = e;
       out.push({ stream: partitionKey, envelopeId: rowKey, ...(rest as Omit<LedgerEntity, 'partitionKey' | 'rowKey'>) });

@@ -68,7 +68,7 @@ export class OriginalStore {
   }
 
   /** Writes every original; resolves once all are durably stored. Nothing to keep → no storage call at all. */
-  async keep(originals: readonly OriginalRecord[]): Promise<void> {
+  async keep(originals: readonly OriginalRecord[], abortSignal?: AbortSignal): Promise<void> {
     const limit = pLimit(16);
     await Promise.all(
       originals.map((o) =>
@@ -76,6 +76,7 @@ export class OriginalStore {
           this.container.getBlockBlobClient(o.blob).uploadData(Buffer.from(JSON.stringify(o.record), 'utf8'), {
             blobHTTPHeaders: { blobContentType: 'application/json; charset=utf-8' },
             metadata: { [FIELDS_META]: encodeURIComponent(JSON.stringify(o.fields)) },
+            abortSignal,
           }),
         ),
       ),
@@ -83,11 +84,11 @@ export class OriginalStore {
   }
 
   /** The originals kept, for /api/status; a missing container (storage not provisioned yet) reads as none. */
-  async summary(): Promise<TruncatedSummary> {
+  async summary(abortSignal?: AbortSignal): Promise<TruncatedSummary> {
     const seen: TruncatedSummary['recent'] = [];
     let complete = true;
     try {
-      for await (const page of this.container.listBlobsFlat({ includeMetadata: true }).byPage({ maxPageSize: 5000 })) {
+      for await (const page of this.container.listBlobsFlat({ includeMetadata: true, abortSignal }).byPage({ maxPageSize: 5000 })) {
         for (const item of page.segment.blobItems) {
           const [stream = '', file = ''] = item.name.split('/');
           seen.push({

@@ -1,7 +1,8 @@
 // Per-stream counters in hour buckets. Counted in memory and merged into the `stats` table (ETag-safe) only when
 // something else is written anyway (a failure), by the hourly timer, or at most every few minutes — so the happy
 // path of delivery makes no table operation per message. The circuit reads its rolling window from here.
-import type { TableClient } from '@azure/data-tables';
+import { isRestError } from '@azure/core-rest-pipeline';
+import { odata, type TableClient } from '@azure/data-tables';
 
 export const COUNTERS = ['accepted', 'delivered', 'failed', 'deadLettered', 'parked', 'okCalls', 'failedCalls'] as const;
 export type Counter = (typeof COUNTERS)[number];
@@ -17,6 +18,7 @@ const FLUSH_EVERY_MS = 5 * 60_000;
 interface StatsEntity extends Partial<Counts> {
   partitionKey: string;
   rowKey: string;
+  etag?: string;
   lastSuccess?: string;
   lastFailure?: string;
 }
@@ -54,6 +56,10 @@ export class Stats {
     if (this.now() - this.lastFlush >= FLUSH_EVERY_MS) await this.flush();
   }
 
+  /**
+   * Writes the pending counters. Counts whose write fails are kept (merged back into what arrived meanwhile) for the
+   * next flush, and the first failure is thrown: a flush runs exactly when storage is in trouble, and must lose nothing.
+   */
   async flush(): Promise<void> {
     const pending = this.pending;
     const successes = this.lastSuccess;
@@ -62,11 +68,28 @@ export class Stats {
     this.lastSuccess = new Map();
     this.lastFailure = new Map();
     this.lastFlush = this.now();
+    let firstError: unknown;
     for (const [hour, byStream] of pending) {
       for (const [stream, counts] of byStream) {
-        await this.merge(hour, stream, counts, successes.get(stream), failures.get(stream));
+        try {
+          await this.merge(hour, stream, counts, successes.get(stream), failures.get(stream));
+        } catch (e) {
+          firstError ??= e;
+          this.keep(hour, stream, counts, successes.get(stream), failures.get(stream));
+        }
       }
     }
+    if (firstError !== undefined) throw firstError;
+  }
+
+  /** Puts counts back as pending after a failed write; times recorded since are newer and win. */
+  private keep(hour: string, stream: string, counts: Counts, lastSuccess?: string, lastFailure?: string): void {
+    const byStream = this.pending.get(hour) ?? this.pending.set(hour, new Map()).get(hour);
+    const c = byStream?.get(stream) ?? zeroCounts();
+    for (const k of COUNTERS) c[k] += counts[k];
+    byStream?.set(stream, c);
+    if (lastSuccess && !this.lastSuccess.has(stream)) this.lastSuccess.set(stream, lastSuccess);
+    if (lastFailure && !this.lastFailure.has(stream)) this.lastFailure.set(stream, lastFailure);
   }
 
   private async merge(hour: string, stream: string, counts: Counts, lastSuccess?: string, lastFailure?: string): Promise<void> {
@@ -76,7 +99,7 @@ export class Stats {
         try {
           current = await this.table.getEntity<StatsEntity>(hour, stream);
         } catch (e) {
-          if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+          if (!(isRestError(e) && e.statusCode === 404)) throw e;
         }
         const next: StatsEntity = { partitionKey: hour, rowKey: stream };
         for (const c of COUNTERS) next[c] = (current?.[c] ?? 0) + counts[c];
@@ -84,11 +107,12 @@ export class Stats {
         const lf = lastFailure ?? current?.lastFailure;
         if (ls) next.lastSuccess = ls;
         if (lf) next.lastFailure = lf;
-        if (current) await this.table.updateEntity(next, 'Replace', { etag: (current as { etag?: string }).etag ?? '*' });
+        // Conditional on the ETag read (every entity read from the service has one): another writer's counts are never lost.
+        if (current) await this.table.updateEntity(next, 'Replace', { etag: current.etag });
         else await this.table.createEntity(next);
         return;
       } catch (e) {
-        const status = (e as { statusCode?: number }).statusCode;
+        const status = isRestError(e) ? e.statusCode : undefined;
         // Another instance wrote in between: read again and re-apply.
         if ((status === 412 || status === 409) && attempt < 10) continue;
         throw e;
@@ -102,7 +126,7 @@ export class Stats {
     const from = hourKey(Math.max(now - (hours - 1) * 3600_000, sinceMs));
     const total: Counts & { lastSuccess?: string; lastFailure?: string } = zeroCounts();
     const entities = this.table.listEntities<StatsEntity>({
-      queryOptions: { filter: `PartitionKey ge '${from}' and RowKey eq '${stream.replace(/'/g, "''")}'` },
+      queryOptions: { filter: odata`PartitionKey ge ${from} and RowKey eq ${stream}` },
     });
     for await (const e of entities) {
       for (const c of COUNTERS) total[c] += e[c] ?? 0;
@@ -124,7 +148,7 @@ export class Stats {
   /** Every stream with counters in the bucket of `hour`. */
   async hour(hour: string): Promise<Map<string, Counts>> {
     const out = new Map<string, Counts>();
-    for await (const e of this.table.listEntities<StatsEntity>({ queryOptions: { filter: `PartitionKey eq '${hour}'` } })) {
+    for await (const e of this.table.listEntities<StatsEntity>({ queryOptions: { filter: odata`PartitionKey eq ${hour}` } })) {
       const c = zeroCounts();
       for (const k of COUNTERS) c[k] = e[k] ?? 0;
       out.set(e.rowKey, c);

@@ -1,6 +1,7 @@
 // Queue envelopes: packing rows into groups that fit one 64 KiB message, the versioned message format, and reading
 // rows back (inline gzip or claim-checked blob).
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { ContainerClient } from '@azure/storage-blob';
 import { describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
@@ -10,12 +11,12 @@ import {
   gunzipRows,
   gzipRows,
   inlineEnvelope,
-  messageBytes,
   messageText,
   packRows,
   parseEnvelope,
   QUEUE_MESSAGE_LIMIT,
   rowsOf,
+  UnreadableMessageError,
 } from '../../shared/reliability/envelope.js';
 
 /** Rows whose `data` is `bytes` characters of random base64 (compresses to ~3/4), or of one repeated word. */
@@ -99,11 +100,14 @@ describe('packRows', () => {
     const groups = packRows(rows(1000, 1024));
     expect(groups.length).toBeLessThanOrEqual(20);
     for (const g of groups)
-      expect(messageBytes(inlineEnvelope({ id: 'x', stream: 'Custom-new_hits_CL', retry: 0 }, g.rows, g.gz))).toBeLessThanOrEqual(
+      expect(queueBytes(inlineEnvelope({ id: 'x', stream: 'Custom-new_hits_CL', retry: 0 }, g.rows, g.gz))).toBeLessThanOrEqual(
         QUEUE_MESSAGE_LIMIT,
       );
   });
 });
+
+/** Bytes of message text the queue counts. */
+const queueBytes = (envelope: Envelope) => Buffer.byteLength(messageText(envelope), 'utf8');
 
 describe('message size', () => {
   it('GZIP_BUDGET bytes of gzip fit one message even with the longest envelope fields', () => {
@@ -117,14 +121,8 @@ describe('message size', () => {
       rows(1, 10),
       randomBytes(GZIP_BUDGET),
     );
-    expect(messageBytes(envelope)).toBeLessThanOrEqual(QUEUE_MESSAGE_LIMIT);
+    expect(queueBytes(envelope)).toBeLessThanOrEqual(QUEUE_MESSAGE_LIMIT);
     expect(QUEUE_MESSAGE_LIMIT).toBe(65_536);
-  });
-
-  it('messageBytes counts UTF-8 bytes of the message text', () => {
-    const envelope = inlineEnvelope({ id: 'ä', stream: 'Custom-A_CL', retry: 0 }, rows(1, 10));
-    expect(messageBytes(envelope)).toBe(Buffer.byteLength(messageText(envelope)));
-    expect(messageBytes(envelope)).toBe(messageText(envelope).length + 1);
   });
 });
 
@@ -165,7 +163,35 @@ describe('envelope format', () => {
   });
 
   it('refuses text that is not JSON', () => {
-    expect(() => parseEnvelope('eyJ2IjoxfQ==')).toThrow();
+    expect(() => parseEnvelope('eyJ2IjoxfQ==')).toThrow(UnreadableMessageError);
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['a number', 42],
+    ['a string', 'text'],
+    ['an array', [1]],
+    ['an object of the wrong shape', { v: 1 }],
+  ])('§6 refuses %s as an unreadable message (parsed by the host or as text)', (_, value) => {
+    expect(() => parseEnvelope(value)).toThrow(UnreadableMessageError);
+    expect(() => parseEnvelope(JSON.stringify(value))).toThrow(UnreadableMessageError);
+  });
+
+  it.each<[string, string]>([
+    ['null', 'null'],
+    ['a number', '42'],
+    ['an object', '{"a":1}'],
+    ['an array of non-objects', '[1,"x",null]'],
+    ['text that is not JSON', 'not json'],
+  ])('§6 rows that decode to %s are unreadable, never rows', (_, json) => {
+    expect(() => gunzipRows(gzipSync(json))).toThrow(UnreadableMessageError);
+  });
+
+  it('§6 gunzip is bounded: rows inflating past the limit are refused, not inflated', () => {
+    const bomb = gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(16 * 1024);
+    expect(() => gunzipRows(bomb, 1024 * 1024)).toThrow(/inflate to more than 1048576 bytes/);
+    expect(() => gunzipRows(Buffer.from('not gzip'))).toThrow(/not gzip/);
   });
 
   it('rowsOf reads inline rows and claim-checked blobs', async () => {

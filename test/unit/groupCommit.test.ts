@@ -7,11 +7,17 @@ import type { EnvelopeWriter } from '../../shared/reliability/envelopeWriter.js'
 
 /** A writer whose writes finish only when the test says so. */
 function manualWriter() {
-  const writes: { stream: string; rows: readonly JsonRecord[]; finish(ok?: boolean): void }[] = [];
+  const writes: { stream: string; rows: readonly JsonRecord[]; signal?: AbortSignal; finish(ok?: boolean): void }[] = [];
   const writer: EnvelopeWriter = {
-    write: (stream, rows) =>
+    write: (stream, rows, options) =>
       new Promise<number>((resolve, reject) => {
-        writes.push({ stream, rows, finish: (ok = true) => (ok ? resolve(1) : reject(new Error('storage down'))) });
+        const signal = options?.abortSignal;
+        writes.push({
+          stream,
+          rows,
+          ...(signal ? { signal } : {}),
+          finish: (ok = true) => (ok ? resolve(1) : reject(new Error('storage down'))),
+        });
       }),
   };
   return { writer, writes };
@@ -61,5 +67,32 @@ describe('GroupCommitter', () => {
     await tick();
     writes.at(-1)?.finish();
     await expect(c).resolves.toBeUndefined();
+  });
+
+  it('§4 a request past its deadline is failed at once, its rows leave an unwritten batch, and a write everyone gave up on is aborted', async () => {
+    const { writer, writes } = manualWriter();
+    const gc = new GroupCommitter(writer, 0);
+    const first = new AbortController();
+    const a = gc.submit(one('s', 1), first.signal);
+    await tick();
+    expect(writes).toHaveLength(1); // a's write hangs (storage frozen)
+    const late = new AbortController();
+    const b = gc.submit(one('s', 2), late.signal);
+    const c = gc.submit(one('s', 3));
+    first.abort(new Error('deadline'));
+    await expect(a).rejects.toThrow('deadline');
+    // Everyone in the first write gave up: it is aborted, so the next batch does not wait behind it forever.
+    expect(writes[0]?.signal?.aborted).toBe(true);
+    late.abort(new Error('deadline'));
+    await expect(b).rejects.toThrow('deadline');
+    writes[0]?.finish(false);
+    await tick();
+    // b answered 503 before its batch was written: its rows are not written later behind its back.
+    expect(writes.map((w) => w.rows)).toEqual([[{ n: 1 }], [{ n: 3 }]]);
+    expect(writes[1]?.signal?.aborted).toBe(false);
+    writes[1]?.finish();
+    await expect(c).resolves.toBeUndefined();
+    // An already expired signal never joins a batch.
+    await expect(gc.submit(one('s', 4), AbortSignal.abort(new Error('too late')))).rejects.toThrow('too late');
   });
 });

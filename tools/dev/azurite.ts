@@ -14,6 +14,8 @@ export interface AzuritePorts {
 export interface RunningAzurite {
   ports: AzuritePorts;
   connectionString: string;
+  /** The Azurite process id (tests freeze storage with SIGSTOP / SIGCONT). */
+  pid: number;
   /** SIGTERM, so Azurite saves its last writes; resolves when it has exited. */
   stop(): Promise<void>;
 }
@@ -122,6 +124,7 @@ async function startOnce(options: AzuriteOptions): Promise<RunningAzurite> {
   return {
     ports,
     connectionString: connectionStringFor(ports),
+    pid: child.pid ?? 0,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
