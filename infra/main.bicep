@@ -359,6 +359,11 @@ var appSettings = union(
     CIRCUIT_WINDOW_HOURS: string(circuitWindowHours)
     SENTINEL_WORKSPACES: enableIncidentPolling ? string(sentinelWorkspaces) : '[]'
     ARM_ENDPOINT: environment().resourceManager
+    // Microsoft Graph of the deployment's cloud (learn.microsoft.com/graph/deployments); GCC High. DoD tenants use
+    // https://dod-graph.microsoft.us and override it.
+    GRAPH_ENDPOINT: environment().name == 'AzureChinaCloud'
+      ? 'https://microsoftgraph.chinacloudapi.cn'
+      : environment().name == 'AzureUSGovernment' ? 'https://graph.microsoft.us' : 'https://graph.microsoft.com'
     INCIDENT_POLL_SCHEDULE: incidentPollSchedule
     INCIDENT_LOOKBACK_HOURS: string(incidentLookbackHours)
     INCIDENT_STATUSES: incidentStatuses
