@@ -1,5 +1,5 @@
 // The composition root: builds every dependency of the app once from its configuration — logger, credential, storage
-// clients, catalog, the reliability core, the Logs Ingestion sender, the Sentinel client — and hands each handler what
+// clients, catalog, the reliability core, the Logs Ingestion sender, the Sentinel and Graph incident clients — and hands each handler what
 // it needs. The Functions entry point (functions/index.ts) makes the one app of the process; the local host, the
 // bench and the tests make their own. Nothing else in shared/ keeps module-level state.
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import { LogsSender } from './delivery/sender.js';
 import { createNotifier } from './destinations/notify.js';
 import { sendToDestination } from './destinations/send.js';
 import type { IncidentDeps } from './incidents/deps.js';
+import { createGraphClient, type GraphClient } from './incidents/graphClient.js';
 import { createSentinelClient, type SentinelClient } from './incidents/sentinelClient.js';
 import { GroupCommitter } from './ingest/enqueue.js';
 import type { IngestDeps } from './ingest/handlers.js';
@@ -40,6 +41,7 @@ export interface AppOverrides {
   log?: Logger;
   azure?: AzureAccess;
   sentinel?: SentinelClient;
+  graph?: GraphClient;
   send?: typeof sendToDestination;
   /** Custom metrics (functions/telemetry.ts builds them over OpenTelemetry); none by default. */
   metrics?: Metrics;
@@ -74,6 +76,13 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const incidents: IncidentDeps = {
     config,
     sentinel: overrides.sentinel ?? createSentinelClient(config.ARM_ENDPOINT, azure, { scope: config.cloud.resourceManagerScope }),
+    graph:
+      overrides.graph ??
+      createGraphClient({
+        endpoint: config.GRAPH_ENDPOINT,
+        credential: azure.credential,
+        ...(azure.tls.tlsOptions ? { ca: azure.tls.tlsOptions.ca } : {}),
+      }),
     storage,
     reliability,
     log,

@@ -66,11 +66,45 @@ const ruleSchema = z.object({
     .max(10, 'a DCR holds at most 10 streams'),
 });
 
+export const INCIDENT_APIS = ['sentinel', 'graph'] as const;
+
+/**
+ * A Sentinel workspace and where its incidents are read: `sentinel` (SecurityInsights, the workspace's own incidents)
+ * or `graph` (the tenant's unified Defender incidents, GET /v1.0/security/incidents). subscriptionId/resourceGroup/
+ * workspaceName name the Sentinel workspace either way: claims, links and the webhook `source` use it. `workspaceId`
+ * (the Log Analytics workspace GUID) is what KQL enrichment queries.
+ */
 const workspaceSchema = z.object({
   subscriptionId: z.guid({ error: 'subscriptionId must be a GUID' }),
   resourceGroup: z.string().min(1),
   workspaceName: z.string().min(1),
+  api: z.enum(INCIDENT_APIS, { error: 'api must be "sentinel" or "graph"' }).default('sentinel'),
+  workspaceId: z.guid({ error: 'workspaceId must be the Log Analytics workspace id (a GUID)' }).optional(),
 });
+
+const enrichQuerySchema = z.object({
+  name: z.string().trim().min(1, 'name the query').max(64),
+  query: z.string().trim().min(1, 'the KQL text is empty').max(10_000),
+  /** ISO 8601 duration the query looks back (default P1D). */
+  timespan: z
+    .string()
+    .regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/, 'an ISO 8601 duration such as PT1H or P1D')
+    .optional(),
+});
+
+/** `true` (alerts and entities) or which parts to add; KQL queries run against the incident's workspace. */
+const enrichSchema = z.union([
+  z.boolean(),
+  z.object({
+    alerts: z.boolean().optional(),
+    entities: z.boolean().optional(),
+    queries: z
+      .array(enrichQuerySchema)
+      .max(5, 'at most 5 queries per destination')
+      .refine((q) => new Set(q.map((x) => x.name)).size === q.length, 'query names must be unique')
+      .optional(),
+  }),
+]);
 
 const destinationSchema = z
   .object({
@@ -79,7 +113,7 @@ const destinationSchema = z
     url: z.string(),
     secret: z.string().optional(),
     routingKey: z.string().optional(),
-    enrich: z.boolean().optional(),
+    enrich: enrichSchema.optional(),
     statuses: z.array(z.enum(INCIDENT_STATUSES)).optional(),
   })
   .superRefine((d, ctx) => {
@@ -172,7 +206,7 @@ export const SETTINGS = {
 
   SENTINEL_WORKSPACES: {
     schema: jsonOf(z.array(workspaceSchema)).default([]),
-    doc: 'JSON list of {subscriptionId, resourceGroup, workspaceName} to poll for incidents. Empty: polling off.',
+    doc: 'JSON list of {subscriptionId, resourceGroup, workspaceName, api?, workspaceId?} to poll for incidents. api "sentinel" (default) reads the workspace\'s incidents through SecurityInsights, "graph" the tenant\'s unified incidents through Microsoft Graph; workspaceId (GUID) is needed for KQL enrichment. Empty: polling off.',
   },
   ARM_ENDPOINT: {
     schema: z
@@ -241,7 +275,12 @@ export type Config = Omit<Parsed, ByCloud> & { [K in ByCloud]: string } & {
 };
 export type Destination = Config['DESTINATIONS'][number];
 export type LogsIngestionRule = Config['LOGS_INGESTION_RULES'][number];
-export type SentinelWorkspace = Config['SENTINEL_WORKSPACES'][number];
+export type WorkspaceEntry = Config['SENTINEL_WORKSPACES'][number];
+/** What names a Sentinel workspace; a configured entry (WorkspaceEntry) adds which API reads it and its workspace id. */
+export type SentinelWorkspace = Pick<WorkspaceEntry, 'subscriptionId' | 'resourceGroup' | 'workspaceName'> &
+  Partial<Pick<WorkspaceEntry, 'api' | 'workspaceId'>>;
+export type IncidentApiName = (typeof INCIDENT_APIS)[number];
+export type EnrichQuery = { name: string; query: string; timespan?: string };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -260,6 +299,15 @@ const configSchema = z
     const names = c.DESTINATIONS.map((d) => d.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) ctx.addIssue({ code: 'custom', path: ['DESTINATIONS'], message: `destination name "${dup}" is used twice` });
+    const queried = c.DESTINATIONS.find((d) => typeof d.enrich === 'object' && d.enrich.queries?.length);
+    c.SENTINEL_WORKSPACES.forEach((w, i) => {
+      if (queried && !w.workspaceId)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SENTINEL_WORKSPACES', i, 'workspaceId'],
+          message: `required: destination "${queried.name}" runs KQL queries against each workspace (its Log Analytics workspace id)`,
+        });
+    });
     const streams = c.LOGS_INGESTION_RULES.flatMap((r) => r.streams);
     const dupStream = streams.find((s, i) => streams.indexOf(s) !== i);
     if (dupStream)

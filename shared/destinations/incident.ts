@@ -61,6 +61,8 @@ export interface IncidentSummary {
   tactics?: string[];
   techniques?: string[];
   enrichment?: IncidentEnrichment;
+  /** Merged into this incident (Defender/Graph `redirected`): the id of the incident that now holds its alerts. */
+  mergedInto?: string;
 }
 
 /** An HTTP request body and its headers, as a format produces it and send.ts posts it. */
@@ -97,9 +99,9 @@ export function jsonRequest(value: unknown, contentType = 'application/json'): F
   return { body: JSON.stringify(value), headers: { 'content-type': contentType } };
 }
 
-/** The enrichment a destination may see: only destinations configured with `enrich: true` get it. */
+/** The enrichment a destination may see: only destinations configured with `enrich` get it. */
 export function enrichmentFor(incident: IncidentSummary, destination: Pick<Destination, 'enrich'>): IncidentEnrichment | undefined {
-  return destination.enrich === true ? incident.enrichment : undefined;
+  return destination.enrich ? incident.enrichment : undefined;
 }
 
 /** The workspace name at the end of a workspace ARM id (the whole id when it has no /workspaces/ segment). */

@@ -6,7 +6,7 @@ const XDR_PROVIDERS = new Set(['microsoft xdr', 'microsoft 365 defender']);
 
 interface SecurityInsightsIncidentRef {
   name: string;
-  properties?: { providerName?: unknown; providerIncidentId?: unknown };
+  properties?: { providerName?: unknown; providerIncidentId?: unknown; [field: string]: unknown };
 }
 
 export type IncidentSource = { api: 'graph'; incident: { id: string } } | { api: 'sentinel'; incident: SecurityInsightsIncidentRef };

@@ -1,4 +1,7 @@
-// Incident state in Table Storage (table `claims`), one partition per workspace (PartitionKey = workspaceKey):
+// Incident state in Table Storage (table `claims`), one partition per workspace (PartitionKey = workspaceKey). {key} is
+// the incident's canonical id (canonicalId.ts: the XDR/Graph id when known, else the Sentinel name), so the same
+// incident read through either API has one set of rows; rows written before canonical ids are keyed by the Sentinel
+// name, which the poller still looks up (ListedIncident.legacyKey).
 //
 //   RowKey `incident|{name}|created`   claim of the incident's creation: inserted if absent by exactly one poll
 //   RowKey `incident|{name}|closed`    claim of its closure (resolve at destinations that can), same rules
@@ -31,6 +34,8 @@ export interface ClaimRow {
   destinations?: string;
   title?: string;
   createdTimeUtc?: string;
+  /** The incident id destinations were sent (the API's id at creation); absent in rows of earlier versions. */
+  sentAs?: string;
 }
 
 export interface ClaimResult {
@@ -101,12 +106,12 @@ export async function readClaim(
 }
 
 /** Which configured workspaces hold a creation claim for this incident name (status sync by bare name). */
-export async function workspacesClaiming(
+export async function workspacesClaiming<W extends SentinelWorkspace>(
   table: TableClient,
-  workspaces: readonly SentinelWorkspace[],
+  workspaces: readonly W[],
   name: string,
-): Promise<SentinelWorkspace[]> {
-  const found: SentinelWorkspace[] = [];
+): Promise<W[]> {
+  const found: W[] = [];
   for (const ws of workspaces) if (await getOrUndefined(table, workspaceKey(ws), claimKey(name, 'created'))) found.push(ws);
   return found;
 }
@@ -123,6 +128,8 @@ export interface DeliveryRow {
   annotatedAt?: string;
   /** `status-sync` when the destination itself closed the incident: no resolve is sent back to it. */
   origin?: string;
+  /** A closed event of a merged incident: the incident it went into (noted there once `annotatedAt` is set). */
+  mergedInto?: string;
 }
 
 /** How long one forwarding attempt may hold a delivery (read, enrich, send with its timeout) before another may take over. */

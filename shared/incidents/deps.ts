@@ -5,12 +5,15 @@ import type { sendToDestination } from '../destinations/send.js';
 import type { Reliability } from '../reliability/index.js';
 import type { RetryStep } from '../reliability/retrySchedule.js';
 import type { Storage } from '../storage/clients.js';
+import type { GraphClient } from './graphClient.js';
 import type { CircuitSeam } from './outcomes.js';
 import type { SentinelClient } from './sentinelClient.js';
 
 export interface IncidentDeps {
   config: Config;
   sentinel: SentinelClient;
+  /** Microsoft Graph security incidents, for workspaces with `"api": "graph"`. */
+  graph: GraphClient;
   storage: Storage;
   reliability: Reliability;
   log: Logger;
@@ -24,6 +27,6 @@ export interface IncidentDeps {
   timeoutMs?: number;
   /** Claims and enqueues in flight per workspace (default 8). */
   concurrency?: number;
-  /** $top per list request (default 1000, the API's maximum). */
+  /** $top per list request (default the API's maximum: 1000 for Sentinel, 50 for Graph). */
   pageSize?: number;
 }

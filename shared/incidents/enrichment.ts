@@ -1,11 +1,11 @@
-// Optional enrichment for destinations with `enrich: true`: the incident's alerts and entities, reduced to the
+// Optional enrichment for destinations with `enrich`: the incident's alerts and entities (SecurityInsights or Graph shapes), reduced to the
 // fields a responder reads and capped in count, field length and total size, so no destination limit is reached
 // because of it (each format still truncates to its own limits).
 
-import type { SentinelWorkspace } from '../config.js';
+import type { Destination } from '../config.js';
 import type { AlertSummary, EntitySummary, IncidentEnrichment } from '../destinations/incident.js';
 import { truncateText } from '../destinations/incident.js';
-import type { SentinelClient } from './sentinelClient.js';
+import type { EnrichParts } from './incidentApi.js';
 
 export const ENRICHMENT_LIMITS = {
   alerts: 20,
@@ -21,6 +21,14 @@ export const ENRICHMENT_LIMITS = {
 export type EnrichmentLimits = { [K in keyof typeof ENRICHMENT_LIMITS]: number };
 
 type Raw = Record<string, unknown>;
+
+/** What a destination's `enrich` asks the incident API for: `true` is alerts and entities; undefined when nothing. */
+export function enrichParts(destination: Pick<Destination, 'enrich'>): EnrichParts | undefined {
+  const e = destination.enrich;
+  if (!e) return undefined;
+  const parts = e === true ? { alerts: true, entities: true } : { alerts: e.alerts === true, entities: e.entities === true };
+  return parts.alerts || parts.entities ? parts : undefined;
+}
 
 const str = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v ? truncateText(v, max) : undefined);
 
@@ -83,15 +91,68 @@ export function capEnrichment(e: IncidentEnrichment, limits: EnrichmentLimits = 
   return { alerts, entities };
 }
 
-export async function enrichIncident(
-  client: SentinelClient,
-  ws: SentinelWorkspace,
-  name: string,
-  limits: EnrichmentLimits = ENRICHMENT_LIMITS,
-): Promise<IncidentEnrichment> {
-  const [alerts, entities] = await Promise.all([client.listAlerts(ws, name), client.listEntities(ws, name)]);
-  return capEnrichment(
-    { alerts: alerts.map((a) => summarizeAlert(a, limits)), entities: entities.map((x) => summarizeEntity(x, limits)) },
-    limits,
-  );
+// ---- Graph (alerts from `$expand=alerts`; entities from each alert's `evidence`, security-alertevidence.md) ----
+
+/** A Graph security alert: {id, title, severity, status, serviceSource, createdDateTime, description, mitreTechniques, …}. */
+export function summarizeGraphAlert(raw: Raw, limits: EnrichmentLimits = ENRICHMENT_LIMITS): AlertSummary {
+  const out: AlertSummary = { name: String(raw.id ?? ''), title: str(raw.title, limits.text) ?? '(untitled alert)' };
+  const fields: [keyof AlertSummary & string, unknown][] = [
+    ['severity', raw.severity],
+    ['status', raw.status],
+    ['productName', raw.serviceSource ?? raw.detectionSource],
+    ['timeGenerated', raw.createdDateTime],
+    ['description', raw.description],
+  ];
+  for (const [k, v] of fields) {
+    const s = str(v, limits.text);
+    if (s) out[k] = s;
+  }
+  if (typeof raw.category === 'string' && raw.category) out.tactics = [raw.category];
+  return out;
+}
+
+const EVIDENCE_KINDS = new Map<string, (e: Raw, max: number) => EntitySummary | undefined>([
+  [
+    '#microsoft.graph.security.ipEvidence',
+    (e, max) => {
+      const address = str(e.ipAddress, max);
+      return address ? { kind: 'Ip', friendlyName: address, address } : undefined;
+    },
+  ],
+  [
+    '#microsoft.graph.security.userEvidence',
+    (e, max) => {
+      const a = (e.userAccount ?? {}) as Raw;
+      const accountName = str(a.accountName, max);
+      const upn = str(a.userPrincipalName, max);
+      const name = upn ?? accountName ?? str(a.displayName, max);
+      if (!name) return undefined;
+      return { kind: 'Account', friendlyName: name, ...(accountName ? { accountName } : {}), ...(upn ? { userPrincipalName: upn } : {}) };
+    },
+  ],
+  [
+    '#microsoft.graph.security.deviceEvidence',
+    (e, max) => {
+      const hostName = str(e.hostName, max);
+      const dns = str(e.deviceDnsName, max);
+      const name = dns ?? hostName;
+      if (!name) return undefined;
+      return { kind: 'Host', friendlyName: name, ...(hostName ? { hostName } : {}), ...(dns ? { deviceDnsName: dns } : {}) };
+    },
+  ],
+]);
+
+/** The IPs, accounts and devices among the alerts' evidence, each once. */
+export function graphEvidenceEntities(alerts: readonly Raw[], limits: EnrichmentLimits = ENRICHMENT_LIMITS): EntitySummary[] {
+  const seen = new Set<string>();
+  const out: EntitySummary[] = [];
+  for (const alert of alerts) {
+    for (const e of Array.isArray(alert.evidence) ? (alert.evidence as Raw[]) : []) {
+      const entity = EVIDENCE_KINDS.get(String(e?.['@odata.type'] ?? ''))?.(e, limits.text);
+      if (!entity || seen.has(`${entity.kind}|${entity.friendlyName}`)) continue;
+      seen.add(`${entity.kind}|${entity.friendlyName}`);
+      out.push(entity);
+    }
+  }
+  return out;
 }

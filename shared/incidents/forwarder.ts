@@ -1,30 +1,34 @@
 // Forwards one incident event to one destination (a message from the `incidents` queue), then tags and comments the
-// incident in Sentinel. Every step is idempotent, so a duplicate or retried message never forwards twice:
-//   1. a delivery row (claims table) already marks this event done at this destination → only finish what is left;
+// incident through its incident API (IncidentApi: Sentinel or Graph, the API that listed it). Every step is idempotent,
+// so a duplicate or retried message never forwards twice:
+//   1. a delivery row (claims table, keyed by the incident's canonical id) already marks this event done at this
+//      destination → only finish what is left;
 //   2. a `closed` event waits until the `created` one reached the destination (resolve after trigger);
-//   3. a disabled destination (shared circuit, target `destination:<name>`) parks the message (never dropped);
-//      otherwise the delivery's lease is taken (of two copies of one message only one sends), the incident is read
-//      afresh, formatted and sent;
+//   3. a disabled destination (shared circuit) parks the message (never dropped); otherwise the delivery's lease is
+//      taken (of two copies of one message only one sends), the incident is read afresh, formatted and sent;
 //   4. a retryable failure is re-enqueued with the retry schedule's visibility delay (no sleeping in a function),
-//      an exhausted or hopeless one is dead-lettered (Holding `deadletters`, stream `incidents:<destination>`); a
-//      failure that disables the destination parks the message instead;
-//   5. on success the delivery row is written, then the label (once, ETag-conditional) and one comment per
-//      destination (a deterministic comment id) are added; a Sentinel failure there retries only that part.
+//      an exhausted or hopeless one is dead-lettered (Holding `deadletters`); a failure that disables the
+//      destination parks the message instead;
+//   5. on success the delivery row is written, then the tag (once) and one comment per destination (a deterministic
+//      comment id) are added; the closure of a merged incident instead leaves one comment on the incident it went
+//      into, naming the old one and the destination. A failure there retries only that part.
 import type { TableClient } from '@azure/data-tables';
 import type { Logger } from 'pino';
 import type { Config, Destination, SentinelWorkspace } from '../config.js';
-import { formatFor, formatterFor, fromArmIncident, receives } from '../destinations/index.js';
+import { IncidentShapeError } from '../destinations/incident.js';
+import { formatFor, formatterFor, type IncidentSummary, receives } from '../destinations/index.js';
 import type { SendResult } from '../destinations/send.js';
 import { recordLatency } from '../reliability/metrics.js';
 import { destinationTarget } from '../reliability/targets.js';
-import { acquireDelivery, readDelivery, releaseDelivery, writeDelivery } from './claims.js';
+import { acquireDelivery, type DeliveryRow, readDelivery, releaseDelivery, writeDelivery } from './claims.js';
 import type { IncidentDeps } from './deps.js';
-import { enrichIncident } from './enrichment.js';
+import { enrichParts } from './enrichment.js';
+import type { IncidentApi } from './incidentApi.js';
+import { incidentApiFor } from './incidentApis.js';
 import { decodeMessage, enqueueMessage, type IncidentMessage } from './messages.js';
 import { type CircuitSeam, destinationCircuit, holdIncident } from './outcomes.js';
-import type { SentinelClient } from './sentinelClient.js';
-import { addIncidentLabel, forwardCommentId, forwardCommentText } from './tagging.js';
-import { findWorkspace, workspaceArmId } from './workspaces.js';
+import { forwardCommentId, forwardCommentText } from './tagging.js';
+import { findWorkspace, stableGuid } from './workspaces.js';
 
 export type ForwardOutcome =
   | { result: 'delivered'; reference?: string }
@@ -43,9 +47,11 @@ export const RESOLVE_WAIT_MS = 30_000;
 interface Run {
   config: Config;
   m: IncidentMessage;
+  /** The claims key of the incident (its canonical id). */
+  key: string;
   ws: SentinelWorkspace;
   destination: Destination;
-  sentinel: SentinelClient;
+  api: IncidentApi;
   claims: TableClient;
   circuit: CircuitSeam;
   log: Logger;
@@ -58,26 +64,43 @@ interface Run {
 }
 
 export async function forwardIncident(raw: unknown, deps: IncidentDeps): Promise<ForwardOutcome> {
-  const { config, storage: st, now, retry, reliability: delivery } = deps;
   const log = deps.log.child({ component: 'forwardIncident' });
-
   const decoded = decodeMessage(raw);
-  if ('error' in decoded) {
-    await holdIncident(delivery, 'deadletters', 'unknown', raw !== null && typeof raw === 'object' ? raw : { raw: safeJson(raw) }, {
-      reason: decoded.error,
-    });
-    log.error({ error: decoded.error }, 'dead-lettered a malformed incident message');
-    return { result: 'dead-lettered', reason: decoded.error };
+  if ('error' in decoded) return deadLetterMalformed(raw, decoded.error, deps, log);
+  const run = await prepare(decoded, deps, log);
+  if (!('m' in run)) return run;
+  const { m } = run;
+
+  const done = await readDelivery(run.claims, run.ws, run.key, m.event, run.destination.name);
+  if (done?.state === 'delivered') return finishDelivered(run, done);
+  if (m.event === 'closed') {
+    const waiting = await waitForCreated(run);
+    if (waiting) return waiting;
   }
-  const m = decoded;
+  if (await run.circuit.isOpen(run.destination.name)) return run.park('destination disabled (auto-disable); parked until it is re-enabled');
+  return deliverLeased(run);
+}
+
+async function deadLetterMalformed(raw: unknown, error: string, deps: IncidentDeps, log: Logger): Promise<ForwardOutcome> {
+  await holdIncident(deps.reliability, 'deadletters', 'unknown', raw !== null && typeof raw === 'object' ? raw : { raw: safeJson(raw) }, {
+    reason: error,
+  });
+  log.error({ error }, 'dead-lettered a malformed incident message');
+  return { result: 'dead-lettered', reason: error };
+}
+
+/** The run of one message: its destination, workspace and incident API; or why it goes no further. */
+async function prepare(m: IncidentMessage, deps: IncidentDeps, parentLog: Logger): Promise<Run | ForwardOutcome> {
+  const { config, storage: st, retry, reliability } = deps;
   const ctx = { incident: m.incident, event: m.event, destination: m.destination, deliveryId: m.deliveryId, attempt: m.attempt };
+  const log = parentLog.child(ctx);
   const dead = async (reason: string, status?: number): Promise<ForwardOutcome> => {
-    await holdIncident(delivery, 'deadletters', m.destination, m, {
+    await holdIncident(reliability, 'deadletters', m.destination, m, {
       reason,
       attempts: m.attempt + 1,
       ...(status !== undefined ? { status } : {}),
     });
-    log.error({ ...ctx, reason }, 'incident delivery dead-lettered');
+    log.error({ reason }, 'incident delivery dead-lettered');
     return { result: 'dead-lettered', reason };
   };
   const destination = config.DESTINATIONS.find((d) => d.name === m.destination);
@@ -85,110 +108,91 @@ export async function forwardIncident(raw: unknown, deps: IncidentDeps): Promise
   if (!destination) return dead(`destination "${m.destination}" is not configured (DESTINATIONS); replay after adding it back`);
   if (!ws) return dead(`workspace ${m.workspace.workspaceName} is not configured (SENTINEL_WORKSPACES)`);
   if (!receives(destination, m.event)) return { result: 'skipped', reason: `${destination.type} destinations take no ${m.event} events` };
-
-  const run: Run = {
+  return {
     config,
     m,
+    key: m.key ?? m.incident,
     ws,
     destination,
-    sentinel: deps.sentinel,
+    api: incidentApiFor(deps, ws, m.api ?? 'sentinel'),
     claims: st.table('claims'),
-    circuit: deps.circuit ?? destinationCircuit(delivery),
-    log: log.child(ctx),
-    now,
+    circuit: deps.circuit ?? destinationCircuit(reliability),
+    log,
+    now: deps.now,
     deps,
     async again(reason, retryAfterMs, minDelayMs = 0) {
       const step = retry(m.attempt + 1, retryAfterMs);
       if (!step) return undefined;
       const delayMs = Math.max(step.delayMs, minDelayMs);
       await enqueueMessage(st.queue('incidents'), { ...m, attempt: m.attempt + 1 }, delayMs);
-      log.warn({ ...ctx, delayMs, reason }, 'incident delivery will be retried');
+      log.warn({ delayMs, reason }, 'incident delivery will be retried');
       return { result: 'retry', delayMs, reason };
     },
     dead,
     async park(reason) {
-      await holdIncident(delivery, 'parked', destination.name, m, { reason, attempts: m.attempt + 1 });
-      log.warn({ ...ctx, reason }, 'incident delivery parked');
+      await holdIncident(reliability, 'parked', destination.name, m, { reason, attempts: m.attempt + 1 });
+      log.warn({ reason }, 'incident delivery parked');
       return { result: 'parked' };
     },
   };
+}
 
-  const done = await readDelivery(run.claims, ws, m.incident, m.event, destination.name);
-  if (done?.state === 'delivered') {
-    if (m.event === 'closed' || done.annotatedAt) return { result: 'duplicate' };
-    return annotate(run, done.reference);
-  }
+/** The destination has the event: only the tag and comment (or the merge note) may be left to do. */
+function finishDelivered(run: Run, done: DeliveryRow): Promise<ForwardOutcome> | ForwardOutcome {
+  if (done.annotatedAt) return { result: 'duplicate' };
+  if (run.m.event === 'created') return annotate(run, done.reference);
+  return done.mergedInto ? noteMerge(run, done.mergedInto) : { result: 'duplicate' };
+}
 
-  if (m.event === 'closed') {
-    const opened = await readDelivery(run.claims, ws, m.incident, 'created', destination.name);
-    if (opened?.state !== 'delivered') {
-      const waiting = await run.again('waiting for the created event to reach the destination first', undefined, RESOLVE_WAIT_MS);
-      if (!waiting) return dead('the incident was closed, but its creation never reached this destination, so there is nothing to resolve');
-      return { result: 'deferred', delayMs: (waiting as { delayMs: number }).delayMs };
-    }
-  }
+/** A `closed` event before its `created` one reached the destination waits (re-enqueued); undefined when it may go. */
+async function waitForCreated(run: Run): Promise<ForwardOutcome | undefined> {
+  const opened = await readDelivery(run.claims, run.ws, run.key, 'created', run.destination.name);
+  if (opened?.state === 'delivered') return undefined;
+  const waiting = await run.again('waiting for the created event to reach the destination first', undefined, RESOLVE_WAIT_MS);
+  if (!waiting) return run.dead('the incident was closed, but its creation never reached this destination, so there is nothing to resolve');
+  return { result: 'deferred', delayMs: (waiting as { delayMs: number }).delayMs };
+}
 
-  if (await run.circuit.isOpen(destination.name)) return run.park('destination disabled (auto-disable); parked until it is re-enabled');
-
-  // Of two copies of this message only the lease holder sends; the other stops here (the holder's own retries carry
-  // the delivery on should it fail).
-  const lease = await acquireDelivery(run.claims, ws, m.incident, m.event, destination.name, now());
+/** Sends under the delivery's lease: of two copies of this message only the lease holder sends; the other stops here
+ * (the holder's own retries carry the delivery on should it fail). */
+async function deliverLeased(run: Run): Promise<ForwardOutcome> {
+  const { m, ws, key, destination, now } = run;
+  const lease = await acquireDelivery(run.claims, ws, key, m.event, destination.name, now());
   if (!lease.acquired) {
-    if (lease.row?.state === 'delivered' && m.event === 'created' && !lease.row.annotatedAt) return annotate(run, lease.row.reference);
+    if (lease.row?.state === 'delivered' && !lease.row.annotatedAt) return finishDelivered(run, lease.row);
     return { result: 'duplicate' };
   }
   let delivered = false;
   try {
     const sent = await send(run);
     if (sent.result !== 'sent') return sent;
-    await writeDelivery(run.claims, ws, m.incident, m.event, destination.name, {
+    await writeDelivery(run.claims, ws, key, m.event, destination.name, {
       state: 'delivered',
       leaseUntil: '',
       deliveredAt: now().toISOString(),
       status: sent.status,
       ...(sent.reference ? { reference: sent.reference } : {}),
+      ...(sent.mergedInto ? { mergedInto: sent.mergedInto } : {}),
     });
     delivered = true;
     recordLatency(run.deps.reliability.metrics, destinationTarget(destination.name), [m.enqueuedAt], now().getTime());
     run.log.info({ status: sent.status, reference: sent.reference }, 'incident forwarded');
     const result: ForwardOutcome = { result: 'delivered', ...(sent.reference ? { reference: sent.reference } : {}) };
-    if (m.event === 'closed') return result;
-    const annotated = await annotate(run, sent.reference);
-    return annotated.result === 'annotated' ? result : annotated;
+    const after =
+      m.event === 'created' ? await annotate(run, sent.reference) : sent.mergedInto ? await noteMerge(run, sent.mergedInto) : undefined;
+    return !after || after.result === 'annotated' ? result : after;
   } finally {
-    if (!delivered) await releaseDelivery(run.claims, ws, m.incident, m.event, destination.name).catch(() => undefined);
+    if (!delivered) await releaseDelivery(run.claims, ws, key, m.event, destination.name).catch(() => undefined);
   }
 }
 
-/** Reads the incident, formats it for the destination and sends it; a failure comes back scheduled, parked or dead-lettered. */
-async function send(run: Run): Promise<ForwardOutcome | { result: 'sent'; status: number; reference?: string }> {
-  const { m, ws, destination, sentinel, config } = run;
-  let arm: Awaited<ReturnType<SentinelClient['getIncident']>>;
-  try {
-    arm = await sentinel.getIncident(ws, m.incident);
-  } catch (e) {
-    const reason = `reading the incident from Sentinel failed: ${(e as Error).message}`;
-    return (await run.again(reason)) ?? run.dead(reason);
-  }
-  if (!arm) {
-    run.log.warn('the incident no longer exists in Sentinel; nothing to forward');
-    return { result: 'skipped', reason: 'incident not found' };
-  }
-  let summary: ReturnType<typeof fromArmIncident>;
-  try {
-    summary = fromArmIncident(arm, workspaceArmId(ws));
-  } catch (e) {
-    return run.dead((e as Error).message);
-  }
-  if (destination.enrich && m.event === 'created') {
-    try {
-      summary.enrichment = await enrichIncident(sentinel, ws, m.incident);
-    } catch (e) {
-      // Enrichment is a bonus: forward without it rather than hold the alert back.
-      run.log.warn({ error: (e as Error).message }, 'enrichment failed; forwarding without it');
-    }
-  }
+type Sent = { result: 'sent'; status: number; reference?: string; mergedInto?: string };
 
+/** Reads the incident, formats it for the destination and sends it; a failure comes back scheduled, parked or dead-lettered. */
+async function send(run: Run): Promise<ForwardOutcome | Sent> {
+  const summary = await readSummary(run);
+  if (!('name' in summary)) return summary;
+  const { m, destination, config } = run;
   let result: SendResult;
   try {
     const request = formatFor(destination, summary, m.event, m.deliveryId, run.now());
@@ -200,7 +204,13 @@ async function send(run: Run): Promise<ForwardOutcome | { result: 'sent'; status
     result = { ok: false, retryable: false, error: `formatting for ${destination.type} failed: ${(e as Error).message}` };
   }
   const state = await run.circuit.recordOutcome(destination.name, result.ok, result.ok ? undefined : result.error);
-  if (result.ok) return { result: 'sent', status: result.status, ...(result.reference ? { reference: result.reference } : {}) };
+  if (result.ok)
+    return {
+      result: 'sent',
+      status: result.status,
+      ...(result.reference ? { reference: result.reference } : {}),
+      ...(m.event === 'closed' && summary.mergedInto ? { mergedInto: summary.mergedInto } : {}),
+    };
   if (state.disabled) return run.park(`destination disabled: ${result.error}`);
   if (result.retryable) {
     return (
@@ -211,25 +221,73 @@ async function send(run: Run): Promise<ForwardOutcome | { result: 'sent'; status
   return run.dead(result.error, result.status);
 }
 
-/** Label (once) and this destination's comment; a failure re-enqueues the message, which then only annotates. */
-async function annotate(run: Run, reference: string | undefined): Promise<ForwardOutcome> {
-  const { m, ws, destination, sentinel } = run;
+/** The incident as the destination gets it: read afresh, named as the destination knows it, enriched when asked. */
+async function readSummary(run: Run): Promise<IncidentSummary | ForwardOutcome> {
+  const { m, api, destination } = run;
+  let summary: IncidentSummary | undefined;
   try {
-    const labelled = await addIncidentLabel(sentinel, ws, m.incident, run.config.INCIDENT_TAG);
-    if (!labelled) return { result: 'skipped', reason: 'incident not found when tagging' };
-    await sentinel.putComment(
-      ws,
+    summary = await api.getSummary(m.incident);
+  } catch (e) {
+    if (e instanceof IncidentShapeError) return run.dead(e.message);
+    const reason = `reading the incident from ${api.api} failed: ${(e as Error).message}`;
+    return (await run.again(reason, retryAfterOf(e))) ?? run.dead(reason);
+  }
+  if (!summary) {
+    run.log.warn(`the incident no longer exists (${api.api}); nothing to forward`);
+    return { result: 'skipped', reason: 'incident not found' };
+  }
+  if (m.sentAs) summary.name = m.sentAs;
+  const parts = enrichParts(destination);
+  if (parts && m.event === 'created') {
+    try {
+      summary.enrichment = await api.enrich(m.incident, parts);
+    } catch (e) {
+      // Enrichment is a bonus: forward without it rather than hold the alert back.
+      run.log.warn({ error: (e as Error).message }, 'enrichment failed; forwarding without it');
+    }
+  }
+  return summary;
+}
+
+/** Tag (once) and this destination's comment; a failure re-enqueues the message, which then only annotates. */
+async function annotate(run: Run, reference: string | undefined): Promise<ForwardOutcome> {
+  const { m, key, destination, api } = run;
+  try {
+    const tagged = await api.addTag(m.incident, run.config.INCIDENT_TAG);
+    if (!tagged) return { result: 'skipped', reason: 'incident not found when tagging' };
+    await api.addComment(
       m.incident,
-      forwardCommentId(m.incident, m.event, destination.name),
+      forwardCommentId(key, m.event, destination.name),
       forwardCommentText(destination, reference, run.now()),
     );
   } catch (e) {
-    const reason = `tag/comment in Sentinel failed: ${(e as Error).message}`;
-    return (await run.again(reason)) ?? run.dead(`${reason} (the destination did receive the incident)`);
+    const reason = `tag/comment in ${api.api} failed: ${(e as Error).message}`;
+    return (await run.again(reason, retryAfterOf(e))) ?? run.dead(`${reason} (the destination did receive the incident)`);
   }
-  await writeDelivery(run.claims, ws, m.incident, m.event, destination.name, { annotatedAt: run.now().toISOString() });
+  await writeDelivery(run.claims, run.ws, key, m.event, destination.name, { annotatedAt: run.now().toISOString() });
   run.log.info('incident tagged and commented');
   return { result: 'annotated' };
+}
+
+/** The closure of a merged incident reached the destination: say so once on the incident it went into. */
+async function noteMerge(run: Run, mergedInto: string): Promise<ForwardOutcome> {
+  const { m, key, destination, api } = run;
+  const text = `Sentinel Bridge: incident ${m.sentAs ?? m.incident}, forwarded to destination "${destination.name}" (${destination.type}), was merged into this incident; the destination was told it is closed.`;
+  try {
+    await api.addComment(mergedInto, stableGuid('sentinel-bridge', key.toLowerCase(), 'merged', destination.name), text);
+  } catch (e) {
+    const reason = `the merge note on incident ${mergedInto} failed: ${(e as Error).message}`;
+    return (await run.again(reason, retryAfterOf(e))) ?? run.dead(`${reason} (the destination did receive the closure)`);
+  }
+  await writeDelivery(run.claims, run.ws, key, m.event, destination.name, { annotatedAt: run.now().toISOString() });
+  run.log.info({ mergedInto }, 'merge noted on the surviving incident');
+  return { result: 'annotated' };
+}
+
+/** The wait an API asked for (429/503 Retry-After beyond what its client waits out itself). */
+function retryAfterOf(e: unknown): number | undefined {
+  const ms = (e as { retryAfterMs?: unknown })?.retryAfterMs;
+  return typeof ms === 'number' && Number.isFinite(ms) ? ms : undefined;
 }
 
 function safeJson(raw: unknown): string {

@@ -58,7 +58,8 @@ export interface GraphIncidentPatch {
 }
 
 export interface ListIncidentsQuery {
-  createdSince: Date;
+  /** Only incidents created since then; absent: any creation time (the changed list). */
+  createdSince?: Date;
   /** Only incidents changed since then (the watermark, with the caller's overlap). */
   updatedSince?: Date;
   /** Empty or absent: every status. */
@@ -83,8 +84,8 @@ export class GraphApiError extends Error {
 export interface GraphClient {
   /** Every page of the matching incidents with their alerts, following @odata.nextLink. */
   listIncidents(query: ListIncidentsQuery): AsyncIterable<GraphIncident[]>;
-  /** The incident, or undefined when it does not exist. */
-  getIncident(id: string): Promise<GraphIncident | undefined>;
+  /** The incident (with its alerts when asked), or undefined when it does not exist. */
+  getIncident(id: string, options?: { expandAlerts?: boolean }): Promise<GraphIncident | undefined>;
   updateIncident(id: string, patch: GraphIncidentPatch): Promise<GraphIncident>;
   /** Adds the tag, keeping the existing ones (PATCH replaces the collection). No request when it is there already. */
   addTag(id: string, tag: string): Promise<GraphIncident>;
@@ -145,7 +146,8 @@ export function graphScope(endpoint: string): string {
 
 /** The `$filter` for a listing; values come only from Dates and the enums above, so nothing needs quoting beyond them. */
 export function incidentFilter(query: Omit<ListIncidentsQuery, 'top'>): string {
-  const parts = [`createdDateTime ge ${query.createdSince.toISOString()}`];
+  const parts: string[] = [];
+  if (query.createdSince) parts.push(`createdDateTime ge ${query.createdSince.toISOString()}`);
   if (query.updatedSince) parts.push(`lastUpdateDateTime ge ${query.updatedSince.toISOString()}`);
   const anyOf = (field: string, values: readonly string[], allowed: readonly string[]) => {
     for (const v of values) if (!allowed.includes(v)) throw new RangeError(`${field} '${v}' is not one of ${allowed.join(', ')}`);
@@ -196,7 +198,8 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       const top = query.top ?? 50;
       if (!Number.isInteger(top) || top < 1 || top > 50) throw new RangeError(`top must be 1–50 (Graph's limit), not ${top}`);
       let next: string | undefined = '/security/incidents';
-      let q: Record<string, string | number> | undefined = { $filter: incidentFilter(query), $top: top, $expand: 'alerts' };
+      const filter = incidentFilter(query);
+      let q: Record<string, string | number> | undefined = { ...(filter ? { $filter: filter } : {}), $top: top, $expand: 'alerts' };
       while (next) {
         const { body } = await call('get', next, q ? { query: q } : {});
         q = undefined; // a nextLink carries the whole query
@@ -208,8 +211,12 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
           throw new GraphApiError(`@odata.nextLink points outside ${origin}; refusing to follow it`, 502);
       }
     },
-    async getIncident(id) {
-      const { status, body } = await call('get', `/security/incidents/${seg(id)}`);
+    async getIncident(id, options = {}) {
+      const { status, body } = await call(
+        'get',
+        `/security/incidents/${seg(id)}`,
+        options.expandAlerts ? { query: { $expand: 'alerts' } } : {},
+      );
       return status === 404 ? undefined : (body as GraphIncident);
     },
     async updateIncident(id, patch) {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
-import type { SentinelWorkspace } from '../config.js';
+import { INCIDENT_APIS, type SentinelWorkspace } from '../config.js';
 import { workspaceArmId } from './workspaces.js';
 
 export const INCIDENT_EVENTS = ['created', 'closed'] as const;
@@ -13,7 +13,14 @@ export type IncidentEvent = (typeof INCIDENT_EVENTS)[number];
 export const incidentMessageSchema = z.object({
   v: z.literal(1),
   workspace: z.object({ subscriptionId: z.string().min(1), resourceGroup: z.string().min(1), workspaceName: z.string().min(1) }),
+  /** The incident's id in the API that listed it (`api`): what the forwarder reads, tags and comments. */
   incident: z.string().min(1),
+  /** The API that listed it (absent in messages of earlier versions: sentinel). */
+  api: z.enum(INCIDENT_APIS).optional(),
+  /** The claims key (canonicalId.ts); absent: the incident id. */
+  key: z.string().min(1).optional(),
+  /** The id the destinations were sent at creation, when it differs (created through the other API): a closure resolves it. */
+  sentAs: z.string().min(1).optional(),
   event: z.enum(INCIDENT_EVENTS),
   destination: z.string().min(1),
   /** Stable for one delivery, across retries and duplicate enqueues: the webhook-id / idempotency key. */
@@ -25,7 +32,7 @@ export const incidentMessageSchema = z.object({
 
 export type IncidentMessage = z.infer<typeof incidentMessageSchema>;
 
-/** The delivery id of an incident event at a destination: the same inputs always give the same id. */
+/** The delivery id of an incident event at a destination (by its claims key): the same inputs always give the same id. */
 export function deliveryIdOf(ws: SentinelWorkspace, incident: string, event: IncidentEvent, destination: string): string {
   const h = createHash('sha256')
     .update(`${workspaceArmId(ws).toLowerCase()}|${incident.toLowerCase()}|${event}|${destination}`)
@@ -33,14 +40,25 @@ export function deliveryIdOf(ws: SentinelWorkspace, incident: string, event: Inc
   return `inc_${h.slice(0, 32)}`;
 }
 
-export function newMessage(ws: SentinelWorkspace, incident: string, event: IncidentEvent, destination: string, now: Date): IncidentMessage {
+/** Where the incident is read and what it is keyed by, when not just a Sentinel incident name. */
+export type MessageIdentity = Pick<IncidentMessage, 'api' | 'key' | 'sentAs'>;
+
+export function newMessage(
+  ws: SentinelWorkspace,
+  incident: string,
+  event: IncidentEvent,
+  destination: string,
+  now: Date,
+  identity: MessageIdentity = {},
+): IncidentMessage {
   return {
     v: 1,
     workspace: { subscriptionId: ws.subscriptionId, resourceGroup: ws.resourceGroup, workspaceName: ws.workspaceName },
     incident,
+    ...identity,
     event,
     destination,
-    deliveryId: deliveryIdOf(ws, incident, event, destination),
+    deliveryId: deliveryIdOf(ws, identity.key ?? incident, event, destination),
     attempt: 0,
     enqueuedAt: now.toISOString(),
   };

@@ -52,7 +52,7 @@ export function parseIncidentRef(ref: string): IncidentRef | undefined {
 }
 
 /** The configured workspace matching `ws` (ARM names compare case-insensitively), if any. */
-export function findWorkspace(workspaces: readonly SentinelWorkspace[], ws: SentinelWorkspace): SentinelWorkspace | undefined {
+export function findWorkspace<W extends SentinelWorkspace>(workspaces: readonly W[], ws: SentinelWorkspace): W | undefined {
   return workspaces.find((w) => sameWorkspace(w, ws));
 }
 

@@ -18,6 +18,7 @@ import type { ReceivedRequest, RunningEmulator } from '../../tools/emulators/ser
 import { startSink } from '../../tools/emulators/sink.js';
 import { type EmulatorTls, emulatorTls } from '../../tools/emulators/tls.js';
 import { emulatorCall } from '../support/emulatorClient.js';
+import { drainQueue } from '../support/queue.js';
 
 export const WS_A = { subscriptionId: '00000000-0000-4000-8000-00000000000a', resourceGroup: 'rg-sec', workspaceName: 'sentinel-a' };
 export const WS_B = { subscriptionId: '00000000-0000-4000-8000-00000000000b', resourceGroup: 'rg-other', workspaceName: 'sentinel-b' };
@@ -153,37 +154,10 @@ export const poll = () => pollIncidents.handler(app(), timer, context('pollIncid
  * Runs the queue function on every message of `incidents` until the queue is empty, including messages re-enqueued
  * with a visibility delay (waits for them up to `waitMs`). Each batch runs concurrently, as the host does.
  */
-export async function drain(
+export const drain = (
   handler: (message: unknown) => Promise<unknown> = (m) => forwardIncident.handler(app(), m, context('forwardIncident')),
   waitMs = 15_000,
-): Promise<number> {
-  const queue = app().storage.queue('incidents');
-  const deadline = Date.now() + waitMs;
-  let handled = 0;
-  for (;;) {
-    const { receivedMessageItems: items } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
-    if (items.length === 0) {
-      const { approximateMessagesCount } = await queue.getProperties();
-      if (!approximateMessagesCount) return handled;
-      if (Date.now() > deadline) throw new Error(`${approximateMessagesCount} messages still waiting after ${waitMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-      continue;
-    }
-    await Promise.all(
-      items.map(async (m) => {
-        let input: unknown = m.messageText;
-        try {
-          input = JSON.parse(m.messageText);
-        } catch {
-          // as the host: not JSON → the text
-        }
-        await handler(input);
-        await queue.deleteMessage(m.messageId, m.popReceipt);
-        handled++;
-      }),
-    );
-  }
-}
+): Promise<number> => drainQueue(app().storage.queue('incidents'), handler, waitMs);
 
 export const cfg = (): Config => config;
 /** The app of the stack's settings (one per file, as one Functions instance). */

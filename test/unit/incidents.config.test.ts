@@ -134,4 +134,36 @@ describe('bad settings: the functions register, and every HTTP route answers 503
     expect('app' in result).toBe(true);
     expect(http.size + others.length).toBe(functions.length);
   });
+
+  it('a workspace entry reads its incidents through sentinel (default) or graph; GRAPH_ENDPOINT defaults to the public cloud', () => {
+    const c = load({ SENTINEL_WORKSPACES: JSON.stringify([ws, { ...ws, workspaceName: 'ws2', api: 'graph' }]) });
+    expect(c.SENTINEL_WORKSPACES.map((w) => w.api)).toEqual(['sentinel', 'graph']);
+    expect(c.GRAPH_ENDPOINT).toBe('https://graph.microsoft.com');
+    expect(failure({ SENTINEL_WORKSPACES: JSON.stringify([{ ...ws, api: 'defender' }]) })).toMatch(
+      /SENTINEL_WORKSPACES at 0\.api: api must be "sentinel" or "graph"/,
+    );
+    expect(failure({ SENTINEL_WORKSPACES: JSON.stringify([{ ...ws, workspaceId: 'law-1' }]) })).toMatch(
+      /SENTINEL_WORKSPACES at 0\.workspaceId: workspaceId must be the Log Analytics workspace id/,
+    );
+    expect(failure({ GRAPH_ENDPOINT: 'http://graph.example' })).toMatch(/GRAPH_ENDPOINT: must be an https URL/);
+  });
+
+  it("enrich is true or {alerts, entities, queries}; queries need each workspace's workspaceId and a well-formed entry", () => {
+    const dest = (enrich: unknown) => JSON.stringify([{ name: 'hook', type: 'webhook', url: 'https://hooks.example/x', enrich }]);
+    expect(load({ DESTINATIONS: dest(true) }).DESTINATIONS[0]?.enrich).toBe(true);
+    const queries = [{ name: 'signins', query: 'SigninLogs | take 5', timespan: 'PT6H' }];
+    const c = load({
+      SENTINEL_WORKSPACES: JSON.stringify([{ ...ws, workspaceId: '11111111-2222-4333-8444-555555555555' }]),
+      DESTINATIONS: dest({ alerts: true, queries }),
+    });
+    expect(c.DESTINATIONS[0]?.enrich).toEqual({ alerts: true, queries });
+    expect(failure({ SENTINEL_WORKSPACES: JSON.stringify([ws]), DESTINATIONS: dest({ queries }) })).toMatch(
+      /SENTINEL_WORKSPACES at 0\.workspaceId: required: destination "hook" runs KQL queries/,
+    );
+    expect(failure({ DESTINATIONS: dest({ queries: [{ name: 'q', query: ' ' }] }) })).toMatch(/DESTINATIONS at 0\.enrich/);
+    expect(failure({ DESTINATIONS: dest({ queries: [{ name: 'q', query: 'T', timespan: '6 hours' }] }) })).toMatch(
+      /DESTINATIONS at 0\.enrich/,
+    );
+    expect(failure({ DESTINATIONS: dest('yes') })).toMatch(/DESTINATIONS at 0\.enrich/);
+  });
 });

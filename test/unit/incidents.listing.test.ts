@@ -1,6 +1,6 @@
 // Paging and conditional updates against a fake Sentinel client.
 import { describe, expect, it } from 'vitest';
-import { listAll } from '../../shared/incidents/poller.js';
+import { listAll } from '../../shared/incidents/incidentApiSentinel.js';
 import { type ArmIncident, type IncidentPage, SentinelApiError, type SentinelClient } from '../../shared/incidents/sentinelClient.js';
 import { addIncidentLabel, IncidentUpdateError } from '../../shared/incidents/tagging.js';
 
