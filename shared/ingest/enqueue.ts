@@ -5,6 +5,9 @@ import type { EnvelopeWriter } from '../reliability/envelopeWriter.js';
 
 interface Batch {
   rows: JsonRecord[];
+  /** performance.now() when the batch took its first rows, and its latest. */
+  openedAt: number;
+  joinedAt: number;
   done: Promise<void>;
   resolve(): void;
   reject(e: unknown): void;
@@ -15,9 +18,21 @@ interface StreamState {
   next?: Batch;
   /** A write for this stream is under way: arrivals join `next`, written as soon as it finishes. */
   writing: boolean;
-  /** A write of `next` is scheduled (after the window). */
+  /** A write of `next` is scheduled (after the window, or when it has filled). */
   scheduled: boolean;
 }
+
+/**
+ * How a batch that gathered while a write was under way (the stream is under load) fills before it is written:
+ * until no request has joined for `quietMs`, at most `maxMs` after its first rows. Concurrent requests whose decoding
+ * ends at different times then share messages instead of each write carrying a few of them.
+ */
+export interface FillPolicy {
+  quietMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_FILL: FillPolicy = { quietMs: 20, maxMs: 200 };
 
 /** A batch this large is written at once rather than waiting for the window. */
 const FLUSH_ROWS = 2000;
@@ -29,14 +44,15 @@ function newBatch(): Batch {
     resolve = res;
     reject = rej;
   });
-  return { rows: [], done, resolve, reject };
+  const now = performance.now();
+  return { rows: [], openedAt: now, joinedAt: now, done, resolve, reject };
 }
 
 /**
  * Group commit, as databases do it: while one write of a stream is under way, every request that arrives joins the
- * next write, which starts the moment the first one finishes. A request on an idle stream waits at most `windowMs`
- * (default 0: the next turn of the event loop) for companions. Under load, messages fill up by themselves; alone, a
- * request pays no waiting window.
+ * next write, which starts once the first one has finished and the batch has filled (FillPolicy: no newcomer for
+ * 20 ms, at most 200 ms). A request on an idle stream waits at most `windowMs` (default 0: the next turn of the event
+ * loop) for companions. Under load, messages fill up; alone, a request pays no waiting window.
  */
 export class GroupCommitter {
   private readonly streams = new Map<string, StreamState>();
@@ -44,6 +60,7 @@ export class GroupCommitter {
   constructor(
     private readonly writer: EnvelopeWriter,
     private readonly windowMs: number,
+    private readonly fill: FillPolicy = DEFAULT_FILL,
   ) {}
 
   /** Resolves once every row given is in a durably written queue message. */
@@ -60,6 +77,7 @@ export class GroupCommitter {
     st.next ??= newBatch();
     const batch = st.next;
     batch.rows.push(...rows);
+    batch.joinedAt = performance.now();
     if (!st.writing) {
       if (batch.rows.length >= FLUSH_ROWS) this.write(stream, st);
       else if (!st.scheduled) {
@@ -81,8 +99,21 @@ export class GroupCommitter {
       .then(() => batch.resolve(), batch.reject)
       .finally(() => {
         st.writing = false;
-        if (st.next) this.write(stream, st);
+        if (st.next) this.writeWhenFilled(stream, st);
         else this.streams.delete(stream);
       });
+  }
+
+  /** Writes the batch that gathered during a write once it has filled (see FillPolicy). */
+  private writeWhenFilled(stream: string, st: StreamState): void {
+    const batch = st.next;
+    if (st.writing || !batch) return;
+    const now = performance.now();
+    const due = Math.min(batch.joinedAt + this.fill.quietMs, batch.openedAt + this.fill.maxMs);
+    if (batch.rows.length >= FLUSH_ROWS || now >= due) this.write(stream, st);
+    else {
+      st.scheduled = true;
+      setTimeout(() => this.writeWhenFilled(stream, st), due - now);
+    }
   }
 }
