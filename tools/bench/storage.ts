@@ -130,7 +130,7 @@ async function runScenario(env: BenchEnv, sc: Scenario, design: 'bridge' | 'naiv
     const total = env.proxies.queue.total() + env.proxies.table.total() + env.proxies.blob.total();
     for (const p of [env.proxies.table, env.proxies.blob])
       for (const [op, n] of Object.entries(p.byOperation())) snapshot[`${p.service} ${op}`] = n;
-    check(done, `storage ${sc.key} ${design}: not every event reached the emulator and left the queue within 60 s`);
+    check(done, `storage ${sc.key} ${design}: not every event reached the emulator and left the queue within 120 s`);
     const records = (await env.emulator<JsonRecord[]>('GET', `/_emulator/records?stream=${STREAM}`)).json;
     const visible = watch.visibleAt(STREAM);
     const e2eMs: number[] = [];
