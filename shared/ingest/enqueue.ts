@@ -15,6 +15,9 @@ interface Part {
 interface Batch {
   parts: Part[];
   rowCount: number;
+  /** performance.now() when the batch took its first rows, and its latest. */
+  openedAt: number;
+  joinedAt: number;
 }
 
 interface StreamState {
@@ -32,6 +35,18 @@ interface StreamState {
  */
 export const INGEST_STORAGE_DEADLINE_MS = 7_000;
 
+/**
+ * How a batch that gathered while a write was under way (the stream is under load) fills before it is written:
+ * until no request has joined for `quietMs`, at most `maxMs` after its first rows. Concurrent requests whose decoding
+ * ends at different times then share messages instead of each write carrying a few of them.
+ */
+export interface FillPolicy {
+  quietMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_FILL: FillPolicy = { quietMs: 20, maxMs: 200 };
+
 /** A batch this large is written at once rather than waiting for the window. */
 const FLUSH_ROWS = 2000;
 
@@ -47,9 +62,9 @@ const abortReason = (signal: AbortSignal) =>
 
 /**
  * Group commit, as databases do it: while one write of a stream is under way, every request that arrives joins the
- * next write, which starts the moment the first one finishes. A request on an idle stream waits at most `windowMs`
- * (default 0: the next turn of the event loop) for companions. Under load, messages fill up by themselves; alone, a
- * request pays no waiting window.
+ * next write, which starts once the first one has finished and the batch has filled (FillPolicy: no newcomer for
+ * 20 ms, at most 200 ms). A request on an idle stream waits at most `windowMs` (default 0: the next turn of the event
+ * loop) for companions. Under load, messages fill up; alone, a request pays no waiting window.
  *
  * Each request may bring an AbortSignal (its answer deadline). When it fires, the request is failed at once; its rows
  * leave the batch if the batch is not written yet, and a write under way is aborted once every request in it has
@@ -62,6 +77,7 @@ export class GroupCommitter {
   constructor(
     private readonly writer: EnvelopeWriter,
     private readonly windowMs: number,
+    private readonly fill: FillPolicy = DEFAULT_FILL,
   ) {}
 
   /** Resolves once every row given is in a durably written queue message; rejects when `signal` fires first. */
@@ -77,8 +93,10 @@ export class GroupCommitter {
       this.streams.set(stream, st);
     }
     const state = st;
-    state.next ??= { parts: [], rowCount: 0 };
+    const now = performance.now();
+    state.next ??= { parts: [], rowCount: 0, openedAt: now, joinedAt: now };
     const batch = state.next;
+    batch.joinedAt = now;
     const done = new Promise<void>((resolve, reject) => {
       const part: Part = { rows, signal, settled: false, resolve, reject };
       batch.parts.push(part);
@@ -145,7 +163,20 @@ export class GroupCommitter {
   }
 
   private finished(stream: string, st: StreamState): void {
-    if (st.next) this.write(stream, st);
+    if (st.next) this.writeWhenFilled(stream, st);
     else this.streams.delete(stream);
+  }
+
+  /** Writes the batch that gathered during a write once it has filled (see FillPolicy). */
+  private writeWhenFilled(stream: string, st: StreamState): void {
+    const batch = st.next;
+    if (st.writing || !batch) return;
+    const now = performance.now();
+    const due = Math.min(batch.joinedAt + this.fill.quietMs, batch.openedAt + this.fill.maxMs);
+    if (batch.rowCount >= FLUSH_ROWS || now >= due) this.write(stream, st);
+    else {
+      st.scheduled = true;
+      setTimeout(() => this.writeWhenFilled(stream, st), due - now);
+    }
   }
 }

@@ -29,7 +29,7 @@ const one = (stream: string, n: number) => new Map([[stream, [{ n }]]]);
 describe('GroupCommitter', () => {
   it('writes a lone request at once, and lets everything arriving during that write share the next one', async () => {
     const { writer, writes } = manualWriter();
-    const gc = new GroupCommitter(writer, 0);
+    const gc = new GroupCommitter(writer, 0, { quietMs: 0, maxMs: 0 });
     const first = gc.submit(one('s', 0));
     await tick();
     expect(writes.map((w) => w.rows.length)).toEqual([1]);
@@ -71,7 +71,7 @@ describe('GroupCommitter', () => {
 
   it('§4 a request past its deadline is failed at once, its rows leave an unwritten batch, and a write everyone gave up on is aborted', async () => {
     const { writer, writes } = manualWriter();
-    const gc = new GroupCommitter(writer, 0);
+    const gc = new GroupCommitter(writer, 0, { quietMs: 0, maxMs: 0 });
     const first = new AbortController();
     const a = gc.submit(one('s', 1), first.signal);
     await tick();

@@ -1,6 +1,7 @@
 // A counting reverse proxy in front of one Azurite service (the idea of test/support/countingProxy.ts): SharedKey
 // signatures do not cover host:port, so the app talks to Azurite through it unchanged and every storage transaction
-// is counted exactly, by operation. Keep-alive upstream, so the proxy adds little latency of its own.
+// is counted exactly, by operation. Keep-alive upstream, so the proxy adds little latency of its own. A queue receive
+// whose answer holds no message is counted as `idle receive` (the idle polls of a queue trigger).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -11,7 +12,7 @@ export interface CountingProxy {
   port: number;
   /** Transactions so far. */
   total(): number;
-  /** Transactions by operation name (send, receive, delete, update, insert, upsert, query, put, get, …). */
+  /** Transactions by operation name (send, receive, idle receive, delete, update, insert, upsert, query, put, get, …). */
   byOperation(): Record<string, number>;
   /** Request body bytes sent to the service. */
   bytesIn(): number;
@@ -57,7 +58,9 @@ export async function startCountingProxy(service: StorageService, targetPort: nu
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const server = http.createServer((req, res) => {
     const op = operationOf(service, req.method ?? '', req.url ?? '');
-    counts.set(op, (counts.get(op) ?? 0) + 1);
+    const count = (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1);
+    // A receive is counted when its answer is in, as `receive` or `idle receive`; everything else on arrival.
+    if (op !== 'receive') count(op);
     req.on('data', (c: Buffer) => {
       bytes += c.length;
     });
@@ -65,6 +68,13 @@ export async function startCountingProxy(service: StorageService, targetPort: nu
       { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        if (op === 'receive') {
+          let found = false;
+          up.on('data', (c: Buffer) => {
+            found ||= c.includes('<QueueMessage>');
+          });
+          up.on('end', () => count(found ? 'receive' : 'idle receive'));
+        }
         up.pipe(res);
       },
     );

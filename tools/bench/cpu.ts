@@ -5,7 +5,7 @@ import { parseElements } from '../../shared/ingest/body.js';
 import { validateElements } from '../../shared/ingest/validate.js';
 import { packRows } from '../../shared/reliability/envelope.js';
 import { jsonArrayBody, mcasRow, wallarmHit } from './events.js';
-import { check, fmtBytes, fmtInt, fmtRate, printTable, summary } from './report.js';
+import { check, figure, fmtBytes, fmtInt, fmtRate, printTable, summary } from './report.js';
 
 interface Phases {
   parse: number;
@@ -57,6 +57,8 @@ export async function benchCpu(n: number, rounds: number): Promise<void> {
       `${(input.body.length / 1024 / 1024 / (all / 1000)).toFixed(1)} MiB/s`,
       fmtInt(messages),
     ]);
+    figure(`ingest CPU: parse + validate/normalize + pack on one core, ${input.label}`, 'events/s', (n / all) * 1000);
+    figure(`ingest CPU: validate/normalize alone, ${input.label}`, 'events/s', (n / best.validate) * 1000);
     summary.push(
       `Ingest CPU (${input.label}): ${rate(all)} on one core for parse + validate/normalize + pack (validate/normalize alone ${rate(best.validate)}).`,
     );

@@ -12,11 +12,11 @@ import { parseEnvelope, rowsOf } from '../../shared/reliability/envelope.js';
 import { queueEnvelopeWriter } from '../../shared/reliability/envelopeWriter.js';
 import { appOf } from '../dev/apps.js';
 import { LocalHost, queueSettingsFromHostJson } from '../dev/host.js';
-import { JsonStore } from '../emulators/server.js';
+import { watchEmulator } from './emulatorWatch.js';
 import type { BenchEnv } from './env.js';
 import { postRequest, sleep } from './env.js';
 import { jsonArrayBody, wallarmHit } from './events.js';
-import { check, fmtBytes, fmtInt, fmtMs, fmtRate, printTable, summary } from './report.js';
+import { check, figure, fmtBytes, fmtInt, fmtMs, fmtRate, printTable, summary } from './report.js';
 
 interface UploadLogEntry {
   status: number;
@@ -37,30 +37,6 @@ interface RunResult {
   failedCalls: number;
   wireBytes: number;
   storage: Record<'queue' | 'table' | 'blob', { total: number; ops: Record<string, number> }>;
-}
-
-/**
- * The Logs Ingestion emulator runs in this process and, on every call, serializes its whole record store before it
- * answers (JsonStore.save). Timing that synchronous part separates the emulator's cost from the bridge's.
- */
-function measureEmulatorSaves(): { stop(): number } {
-  const proto = JsonStore.prototype as unknown as { save(this: unknown): Promise<void> };
-  const original = proto.save;
-  let total = 0;
-  proto.save = function save(this: unknown) {
-    const t = performance.now();
-    try {
-      return original.call(this);
-    } finally {
-      total += performance.now() - t;
-    }
-  };
-  return {
-    stop() {
-      proto.save = original;
-      return total;
-    },
-  };
 }
 
 /** Runs a queue function over the events queue with the local host until `expected` records are stored. */
@@ -84,7 +60,7 @@ async function runDelivery(
     resolveSetting: (x) => x,
     log: (line) => console.log(`   ${line}`),
   });
-  const saves = measureEmulatorSaves();
+  const saves = watchEmulator();
   const cpu = process.cpuUsage();
   const started = performance.now();
   await host.start();
@@ -98,7 +74,8 @@ async function runDelivery(
   }
   const ms = performance.now() - started;
   const cpuUsed = process.cpuUsage(cpu);
-  const emulatorSaveMs = saves.stop();
+  const emulatorSaveMs = saves.saveMs();
+  saves.stop();
   // Let the last deletes land before reading the counters (the queue counts in-flight messages too).
   const direct = appOf(env.config()).storage.queue('events');
   while (((await direct.getProperties()).approximateMessagesCount ?? 0) > 0 && Date.now() < deadline) await sleep(25);
@@ -232,6 +209,22 @@ export async function benchDelivery(env: BenchEnv, total: number, naiveTotal: nu
   );
   check(bridge.failedCalls === 0, `delivery: ${bridge.failedCalls} Logs Ingestion calls failed`);
   const storageTx = (r: RunResult) => r.storage.queue.total + r.storage.table.total + r.storage.blob.total;
+  const perK = (n: number, events: number) => (n * 1000) / events;
+  const label = `${fmtInt(total)} packed events (naive: ${fmtInt(naiveTotal)})`;
+  figure(`delivery: throughput, ${label}`, 'events/s', (total / bridge.ms) * 1000, (naiveTotal / naive.ms) * 1000);
+  figure(`delivery: Logs Ingestion calls per 1,000 events, ${label}`, 'calls', perK(bridge.calls, total), perK(naive.calls, naiveTotal));
+  figure(
+    `delivery: storage transactions per 1,000 events (queue trigger busy), ${label}`,
+    'transactions',
+    perK(storageTx(bridge), total),
+    perK(storageTx(naive), naiveTotal),
+  );
+  figure(
+    `delivery: table transactions per 1,000 events, ${label}`,
+    'transactions',
+    perK(bridge.storage.table.total, total),
+    perK(naive.storage.table.total, naiveTotal),
+  );
   summary.push(
     `Delivery: ${fmtInt(total)} events in ${fmtMs(bridge.ms)} (${fmtRate((total / bridge.ms) * 1000)}), ${per1k(bridge.calls, total)} Logs Ingestion calls and ${per1k(storageTx(bridge), total)} storage transactions per 1,000 events (${per1k(bridge.storage.table.total, total)} table); naive: ${per1k(naive.calls, naiveTotal)} calls and ${per1k(storageTx(naive), naiveTotal)} storage transactions per 1,000 at ${fmtRate((naiveTotal / naive.ms) * 1000)}.`,
   );

@@ -12,10 +12,10 @@ import { wallarmHit } from './events.js';
 import { ingestOnlyHost } from './ingestHost.js';
 import { runLoad } from './load.js';
 import { readQueue } from './packing.js';
-import { check, fmtInt, fmtMs, fmtRate, latencySummary, printTable, summary } from './report.js';
+import { check, figure, fmtInt, fmtMs, fmtRate, latencySummary, printTable, summary } from './report.js';
 
 /** The naive baseline: the same decode/validate/normalize, then one queue message per request, no sharing. */
-class PerRequestCommitter extends GroupCommitter {
+export class PerRequestCommitter extends GroupCommitter {
   constructor(private readonly perRequest: EnvelopeWriter) {
     super(perRequest, 0);
   }
@@ -41,7 +41,7 @@ export async function benchGroupCommit(env: BenchEnv, total: number, concurrenci
   const baseTime = Math.floor(Date.now() / 1000) - 3600;
   const bodies = Array.from({ length: total }, (_, i) => Buffer.from(JSON.stringify([wallarmHit(500_000 + i, baseTime)])));
   const rows: (string | number)[][] = [];
-  const at50: Record<string, { messages: number; p99: number }> = {};
+  const measured: Record<string, { messages: number; p50: number; p99: number; rate: number }> = {};
   for (const concurrency of concurrencies) {
     for (const design of ['bridge', 'naive'] as const) {
       const config = env.config();
@@ -90,7 +90,16 @@ export async function benchGroupCommit(env: BenchEnv, total: number, concurrenci
         fmtMs(l.max),
         fmtRate((total / result.wallMs) * 1000, 'req/s'),
       ]);
-      if (concurrency === 50) at50[design] = { messages: q.messages, p99: l.p99 };
+      measured[`${concurrency} ${design}`] = { messages: q.messages, p50: l.p50, p99: l.p99, rate: (total / result.wallMs) * 1000 };
+    }
+    const bridge = measured[`${concurrency} bridge`];
+    const naive = measured[`${concurrency} naive`];
+    if (bridge && naive) {
+      const label = `${fmtInt(total)} single-event POSTs at concurrency ${concurrency}`;
+      figure(`group commit: queue messages, ${label}`, 'messages', bridge.messages, naive.messages);
+      figure(`group commit: 202 latency p50, ${label}`, 'ms', bridge.p50, naive.p50);
+      figure(`group commit: 202 latency p99, ${label}`, 'ms', bridge.p99, naive.p99);
+      figure(`group commit: throughput, ${label}`, 'requests/s', bridge.rate, naive.rate);
     }
   }
   printTable(
@@ -100,9 +109,11 @@ export async function benchGroupCommit(env: BenchEnv, total: number, concurrenci
   );
   console.log("   latency = until the 202, which is sent only after the message holding the event is written. Wallarm's timeout: 15 s.");
   console.log('   the load generator runs in the same process as the host (one event loop), so latencies include its own work.');
-  if (at50.bridge && at50.naive) {
+  const bridge50 = measured['50 bridge'];
+  const naive50 = measured['50 naive'];
+  if (bridge50 && naive50) {
     summary.push(
-      `Group commit: ${fmtInt(total)} single-event POSTs at concurrency 50 → ${at50.bridge.messages} messages (naive ${at50.naive.messages}), p99 of the 202 ${fmtMs(at50.bridge.p99)} (naive ${fmtMs(at50.naive.p99)}).`,
+      `Group commit: ${fmtInt(total)} single-event POSTs at concurrency 50 → ${bridge50.messages} messages (naive ${naive50.messages}), p99 of the 202 ${fmtMs(bridge50.p99)} (naive ${fmtMs(naive50.p99)}).`,
     );
   }
 }

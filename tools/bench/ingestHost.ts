@@ -8,7 +8,7 @@ export function ingestOnlyHost(app: App, log: (line: string) => void): LocalHost
     port: 0,
     app,
     functions: [ingestEvents],
-    queueSettings: { batchSize: 16, maxDequeueCount: 5, visibilityTimeoutSeconds: 10, maxPollingIntervalMs: 2000 },
+    queueSettings: { batchSize: 16, newBatchThreshold: 8, maxDequeueCount: 5, visibilityTimeoutSeconds: 10, maxPollingIntervalMs: 2000 },
     queue: () => {
       throw new Error('no queue functions here');
     },

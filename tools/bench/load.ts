@@ -3,6 +3,8 @@
 import http from 'node:http';
 
 export interface LoadResult {
+  /** When each request (by index) was sent, in performance.now() milliseconds. */
+  startedAt: number[];
   latenciesMs: number[];
   statuses: Map<number, number>;
   wallMs: number;
@@ -20,6 +22,7 @@ export async function runLoad(options: {
 }): Promise<LoadResult> {
   const agent = options.agent ?? new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   const url = new URL(options.url);
+  const startedAt: number[] = [];
   const latenciesMs: number[] = [];
   const statuses = new Map<number, number>();
   const errors: string[] = [];
@@ -28,6 +31,7 @@ export async function runLoad(options: {
     new Promise<void>((resolve) => {
       const body = options.body(i);
       const started = performance.now();
+      startedAt[i] = started;
       const req = http.request(
         {
           host: url.hostname,
@@ -60,5 +64,5 @@ export async function runLoad(options: {
   );
   const wallMs = performance.now() - started;
   if (!options.agent) agent.destroy();
-  return { latenciesMs, statuses, wallMs, errors };
+  return { startedAt, latenciesMs, statuses, wallMs, errors };
 }

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { appOf } from '../dev/apps.js';
 import type { BenchEnv } from './env.js';
 import { bodyOfSize, wallarmHit } from './events.js';
-import { check, fmtBytes, fmtInt, fmtMs, printTable, summary } from './report.js';
+import { check, figure, fmtBytes, fmtInt, fmtMs, printTable, summary } from './report.js';
 
 const LIMIT = 30 * 1024 * 1024;
 
@@ -93,6 +93,9 @@ export async function benchMemory(env: BenchEnv): Promise<void> {
         fmtBytes(peak - before),
         fmtInt(messages),
       ]);
+      figure(`memory: peak RSS, ${run.label}`, 'MiB', peak / 1024 / 1024);
+      figure(`memory: peak RSS − RSS before, ${run.label}`, 'MiB', (peak - before) / 1024 / 1024);
+      figure(`memory: answer time, ${run.label}`, 'ms', ms);
       if (run.expect === 202 && !run.headers['content-encoding'])
         summary.push(
           `Memory: a ${fmtBytes(body.length)} POST (${fmtInt(events)} events) peaks at ${fmtBytes(peak)} RSS (+${fmtBytes(peak - before)} over idle), answered in ${fmtMs(ms)}.`,

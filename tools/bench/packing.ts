@@ -9,7 +9,7 @@ import { appOf } from '../dev/apps.js';
 import type { BenchEnv } from './env.js';
 import { postRequest } from './env.js';
 import { jsonArrayBody, wallarmHit } from './events.js';
-import { check, fmtBytes, fmtInt, fmtMs, fmtRatio, printTable, summary } from './report.js';
+import { check, figure, fmtBytes, fmtInt, fmtMs, fmtRatio, printTable, summary } from './report.js';
 
 export interface QueueContents {
   messages: number;
@@ -96,6 +96,11 @@ export async function benchPacking(env: BenchEnv, sizes: number[]): Promise<void
     check(naiveCount === n, `packing ${n}: naive run left ${naiveCount} messages, expected ${n}`);
     await queue.clearMessages();
     const plain = plainJsonPacking(q.rows);
+    const label = `${fmtInt(n)} events in one POST`;
+    figure(`packing: queue messages, ${label}`, 'messages', q.messages, n);
+    figure(`packing: queue messages against plain-JSON packing, ${label}`, 'messages', q.messages, plain.messages);
+    figure(`packing: bytes on the queue, ${label}`, 'bytes', q.bytes, naiveBytes);
+    figure(`packing: POST time (naive: its enqueue alone), ${label}`, 'ms', postMs, naiveMs);
 
     rows.push(
       [

@@ -1,14 +1,16 @@
 // A small local Functions host: serves the HTTP definitions under /api, runs queue triggers against Azurite the
-// way the Functions host does (host.json batchSize, maxDequeueCount → <queue>-poison, visibility), runs timers on
+// way the Functions host does (host.json batchSize, newBatchThreshold, maxDequeueCount → <queue>-poison, visibility,
+// the polling back-off up to maxPollingInterval), runs timers on
 // their NCRONTAB schedule, and answers the admin route POST /admin/functions/{name}. It runs the very same
 // definition objects that functions/index.ts registers with the real host.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { HttpResponseInit, Timer } from '@azure/functions';
 import azureFunctions from '@azure/functions';
-import type { QueueClient } from '@azure/storage-queue';
+import type { QueueClient, ReceivedMessageItem } from '@azure/storage-queue';
 import { Cron } from 'croner';
 import type { FunctionDefinition, HttpFunction, QueueFunction, TimerFunction } from '../../functions/types.js';
 import type { App } from '../../shared/app.js';
@@ -19,6 +21,8 @@ const { HttpRequest, InvocationContext } = azureFunctions;
 
 export interface QueueSettings {
   batchSize: number;
+  /** Another batch is fetched once no more than this many messages are being processed. */
+  newBatchThreshold: number;
   maxDequeueCount: number;
   visibilityTimeoutSeconds: number;
   maxPollingIntervalMs: number;
@@ -34,12 +38,48 @@ export function queueSettingsFromHostJson(path: string): QueueSettings {
     const [h = 0, m = 0, s = 0] = v.split(':').map(Number);
     return h * 3600 + m * 60 + s;
   };
+  const batchSize = Number(q.batchSize ?? 16);
   return {
-    batchSize: Number(q.batchSize ?? 16),
+    batchSize,
+    newBatchThreshold: Number(q.newBatchThreshold ?? Math.floor(batchSize / 2)),
     maxDequeueCount: Number(q.maxDequeueCount ?? 5),
     visibilityTimeoutSeconds: seconds(q.visibilityTimeout, 0),
     maxPollingIntervalMs: seconds(q.maxPollingInterval, 60) * 1000,
   };
+}
+
+/**
+ * The Functions host's idle-queue back-off, as its queue listener computes it (RandomizedExponentialBackoffStrategy with
+ * QueuePollingIntervals.Minimum = 100 ms as minimum and delta, maxPollingInterval as maximum; Azure/azure-sdk-for-net
+ * sdk/storage/Microsoft.Azure.WebJobs.Extensions.Storage.Common/src/Shared/Timers/RandomizedExponentialBackoffStrategy.cs,
+ * documented at learn.microsoft.com/azure/azure-functions/functions-bindings-storage-queue-trigger#polling-algorithm):
+ * after messages were found the next empty poll waits 100 ms; each further empty poll waits
+ * 100 ms + 2^(n−1) × 100 ms × a random factor in [0.8, 1.2) — about 200, 300, 500, 900, 1,700 ms … — until the maximum.
+ */
+export interface PollBackoff {
+  delayMs: number;
+  exponent: number;
+}
+
+export const POLL_MIN_MS = 100;
+const RANDOMIZATION = 0.2;
+export const POLL_START: PollBackoff = { delayMs: 0, exponent: 0 };
+
+/** The wait after an empty poll. `foundSinceLastWait`: a poll found messages since the previous wait. */
+export function nextPollBackoff(
+  previous: PollBackoff,
+  foundSinceLastWait: boolean,
+  maxMs: number,
+  random: () => number = Math.random,
+): PollBackoff {
+  if (foundSinceLastWait) return { delayMs: POLL_MIN_MS, exponent: 1 };
+  if (previous.delayMs === maxMs) return previous;
+  let delayMs = POLL_MIN_MS;
+  if (previous.exponent > 0) {
+    const factor = 1 - RANDOMIZATION + 2 * RANDOMIZATION * random();
+    delayMs += factor * 2 ** (previous.exponent - 1) * POLL_MIN_MS;
+  }
+  return delayMs < maxMs ? { delayMs, exponent: previous.exponent + 1 } : { delayMs: maxMs, exponent: previous.exponent };
 }
 
 /** The local host leases a message for this long and renews the lease while the function runs. */
@@ -230,71 +270,96 @@ export class LocalHost {
     }
   }
 
+  /**
+   * The Functions host's queue listener loop: a poll that finds messages starts them and polls again as soon as no
+   * more than newBatchThreshold are in flight; an empty poll waits by the back-off above.
+   */
   private async pollQueue(f: QueueFunction): Promise<void> {
-    let idleMs = 100;
+    const s = this.options.queueSettings;
     const signal = this.stopping.signal;
+    const inFlight = new Set<Promise<void>>();
+    let backoff = POLL_START;
+    let found = false;
     while (!signal.aborted) {
-      let got = 0;
+      let items: ReceivedMessageItem[] = [];
       try {
-        got = await this.pollOnce(f);
+        items = await this.receive(f);
       } catch (e) {
         this.log(`[host] polling ${f.queueName} failed: ${(e as Error).message}`);
       }
-      if (got > 0) idleMs = 100;
-      else {
-        await new Promise((r) => setTimeout(r, idleMs));
-        idleMs = Math.min(idleMs * 2, this.options.queueSettings.maxPollingIntervalMs);
+      if (items.length > 0) {
+        found = true;
+        for (const m of items) {
+          const run = this.process(f, m)
+            .catch((e: Error) => this.log(`[host] ${f.name} on message ${m.messageId}: ${e.message}`))
+            .finally(() => inFlight.delete(run));
+          inFlight.add(run);
+        }
+        while (inFlight.size > s.newBatchThreshold) await Promise.race(inFlight);
+      } else {
+        backoff = nextPollBackoff(backoff, found, s.maxPollingIntervalMs);
+        found = false;
+        await delay(backoff.delayMs, undefined, { signal }).catch(() => undefined);
       }
     }
+    await Promise.allSettled(inFlight);
   }
 
-  /** One batch from the queue; returns how many messages it took. */
+  /** One batch from the queue, run to the end (the admin route); returns how many messages it took. */
   private async pollOnce(f: QueueFunction): Promise<number> {
+    const items = await this.receive(f);
+    await Promise.all(items.map((m) => this.process(f, m)));
+    return items.length;
+  }
+
+  private async receive(f: QueueFunction): Promise<ReceivedMessageItem[]> {
+    const { receivedMessageItems } = await this.options
+      .queue(f.queueName)
+      .receiveMessages({ numberOfMessages: this.options.queueSettings.batchSize, visibilityTimeout: LEASE_SECONDS });
+    return receivedMessageItems;
+  }
+
+  /** Runs the function on one message, then deletes it; a failure makes it visible again or moves it to poison. */
+  private async process(f: QueueFunction, m: ReceivedMessageItem): Promise<void> {
     const q = this.options.queue(f.queueName);
     const s = this.options.queueSettings;
-    const { receivedMessageItems: items } = await q.receiveMessages({ numberOfMessages: s.batchSize, visibilityTimeout: LEASE_SECONDS });
-    await Promise.all(
-      items.map(async (m) => {
-        let popReceipt = m.popReceipt;
-        const renew = setInterval(
-          () => {
-            q.updateMessage(m.messageId, popReceipt, undefined, LEASE_SECONDS)
-              .then((r) => {
-                if (r.popReceipt) popReceipt = r.popReceipt;
-              })
-              .catch(() => undefined);
-          },
-          (LEASE_SECONDS / 2) * 1000,
-        );
-        let input: unknown = m.messageText;
-        try {
-          input = JSON.parse(m.messageText);
-        } catch {
-          // Not JSON: the function gets the text, as the Functions host does.
-        }
-        const meta = {
-          id: m.messageId,
-          dequeueCount: m.dequeueCount,
-          insertionTime: m.insertedOn,
-          expirationTime: m.expiresOn,
-          popReceipt,
-        };
-        try {
-          await f.handler(this.options.app, input, context(f.name, meta));
-          clearInterval(renew);
-          await q.deleteMessage(m.messageId, popReceipt);
-        } catch (e) {
-          clearInterval(renew);
-          this.log(`[host] ${f.name} failed on message ${m.messageId} (dequeue ${m.dequeueCount}): ${(e as Error).message}`);
-          if (m.dequeueCount >= s.maxDequeueCount) {
-            await this.options.queue(poisonQueueOf(f.queueName)).sendMessage(m.messageText, { messageTimeToLive: NEVER_EXPIRE });
-            await q.deleteMessage(m.messageId, popReceipt);
-          } else {
-            await q.updateMessage(m.messageId, popReceipt, undefined, s.visibilityTimeoutSeconds);
-          }
-        }
-      }),
+    let popReceipt = m.popReceipt;
+    const renew = setInterval(
+      () => {
+        q.updateMessage(m.messageId, popReceipt, undefined, LEASE_SECONDS)
+          .then((r) => {
+            if (r.popReceipt) popReceipt = r.popReceipt;
+          })
+          .catch(() => undefined);
+      },
+      (LEASE_SECONDS / 2) * 1000,
     );
-    return items.length;
+    let input: unknown = m.messageText;
+    try {
+      input = JSON.parse(m.messageText);
+    } catch {
+      // Not JSON: the function gets the text, as the Functions host does.
+    }
+    const meta = {
+      id: m.messageId,
+      dequeueCount: m.dequeueCount,
+      insertionTime: m.insertedOn,
+      expirationTime: m.expiresOn,
+      popReceipt,
+    };
+    try {
+      await f.handler(this.options.app, input, context(f.name, meta));
+      clearInterval(renew);
+      await q.deleteMessage(m.messageId, popReceipt);
+    } catch (e) {
+      clearInterval(renew);
+      this.log(`[host] ${f.name} failed on message ${m.messageId} (dequeue ${m.dequeueCount}): ${(e as Error).message}`);
+      if (m.dequeueCount >= s.maxDequeueCount) {
+        await this.options.queue(poisonQueueOf(f.queueName)).sendMessage(m.messageText, { messageTimeToLive: NEVER_EXPIRE });
+        await q.deleteMessage(m.messageId, popReceipt);
+      } else {
+        await q.updateMessage(m.messageId, popReceipt, undefined, s.visibilityTimeoutSeconds);
+      }
+    }
   }
 }
