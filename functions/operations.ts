@@ -28,5 +28,5 @@ export const testIntegration: HttpFunction = {
   route: 'test',
   methods: ['POST'],
   authLevel: 'function',
-  handler: (app) => handleTestIntegration(app.delivery),
+  handler: (app) => handleTestIntegration(app.delivery, app.incidents),
 };

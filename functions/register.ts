@@ -2,8 +2,8 @@
 // process. Bad settings fail fast and loud without going dark: the HTTP functions still register and answer 503
 // naming the setting (GET /api/health too); queue and timer functions stay off, so no message is consumed meanwhile.
 import type { HttpHandler, StorageQueueHandler, TimerHandler } from '@azure/functions';
-import { type App, createApp } from '../shared/app.js';
-import { ConfigError, loadConfig } from '../shared/config.js';
+import { type App, type AppOverrides, createApp } from '../shared/app.js';
+import { type Config, ConfigError, loadConfig } from '../shared/config.js';
 import { settingsUnavailable } from '../shared/operations/health.js';
 import type { FunctionDefinition, HttpFunction } from './types.js';
 
@@ -17,15 +17,20 @@ export interface FunctionsHost {
   timer(name: string, options: { schedule: string; handler: TimerHandler }): void;
 }
 
-/** Builds the app from the environment and registers the functions; returns the app, or the settings problem. */
+/**
+ * Builds the app from the environment and registers the functions; returns the app, or the settings problem.
+ * `instrument` starts process-level telemetry for a valid configuration and returns what the app takes from it.
+ */
 export function registerFunctions(
   host: FunctionsHost,
   functions: readonly FunctionDefinition[],
   env?: Record<string, string | undefined>,
+  instrument: (config: Config) => AppOverrides = () => ({}),
 ): { app: App } | { problem: string } {
   let bridge: App;
   try {
-    bridge = createApp(loadConfig(env));
+    const config = loadConfig(env);
+    bridge = createApp(config, instrument(config));
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     const problem = e.message;

@@ -346,9 +346,18 @@ var dataCollectorSettings = {
   DATA_COLLECTOR_SHARED_KEY: kvRef(keyVault.outputs.name, secretNames.dataCollectorSharedKey)
 }
 
+// AZURE_CLOUD from the cloud this deployment runs in: environment().name is AzureCloud, AzureUSGovernment or
+// AzureChinaCloud (https://learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-deployment#environment).
+var azureClouds = {
+  AzureCloud: 'public'
+  AzureUSGovernment: 'usgovernment'
+  AzureChinaCloud: 'china'
+}
+
 var appSettings = union(
   {
     AZURE_CLIENT_ID: apiIdentity.outputs.clientId
+    AZURE_CLOUD: azureClouds[environment().name]
     LOG_LEVEL: logLevel
     LOGS_INGESTION_RULES: string(ingestion.outputs.rules)
     INGEST_MAX_BODY_BYTES: string(ingestMaxBodyBytes)
@@ -419,6 +428,7 @@ module sentinelContent 'modules/sentinel-content.bicep' = if (deploySentinelCont
     workspaceName: workspaceName
     wallarmTableName: wallarmTableName
     incidentTag: incidentTag
+    telemetryWorkspaceId: telemetryWorkspace.outputs.resourceId
     rulesEnabled: sentinelRulesEnabled
   }
   dependsOn: [

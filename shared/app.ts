@@ -15,6 +15,7 @@ import { createSentinelClient, type SentinelClient } from './incidents/sentinelC
 import { GroupCommitter } from './ingest/enqueue.js';
 import type { IngestDeps } from './ingest/handlers.js';
 import { createLogger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
 import type { OperationsDeps } from './operations/deps.js';
 import { queueEnvelopeWriter } from './reliability/envelopeWriter.js';
 import { createReliability, type Reliability } from './reliability/index.js';
@@ -40,6 +41,8 @@ export interface AppOverrides {
   azure?: AzureAccess;
   sentinel?: SentinelClient;
   send?: typeof sendToDestination;
+  /** Custom metrics (functions/telemetry.ts builds them over OpenTelemetry); none by default. */
+  metrics?: Metrics;
 }
 
 export function createApp(config: Config, overrides: AppOverrides = {}): App {
@@ -55,6 +58,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     { ratio: config.CIRCUIT_FAILURE_RATIO, minSamples: config.CIRCUIT_MIN_SAMPLES, windowHours: config.CIRCUIT_WINDOW_HOURS },
     createNotifier(config, log, send),
     now,
+    overrides.metrics,
   );
   const claimChecks = storage.container(CONTAINERS.claimChecks);
   const writer = queueEnvelopeWriter(storage.queue(QUEUES.events), claimChecks);
@@ -69,7 +73,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   };
   const incidents: IncidentDeps = {
     config,
-    sentinel: overrides.sentinel ?? createSentinelClient(config.ARM_ENDPOINT, azure),
+    sentinel: overrides.sentinel ?? createSentinelClient(config.ARM_ENDPOINT, azure, { scope: config.cloud.resourceManagerScope }),
     storage,
     reliability,
     log,

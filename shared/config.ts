@@ -1,8 +1,19 @@
 // The only module that reads process.env. Every setting is declared once here, with its default and meaning;
 // the README's settings table and the Bicep consistency tests are checked against SETTINGS.
 import { z } from 'zod';
+import { AZURE_CLOUDS, type CloudEndpoints, cloudEndpoints } from './clouds.js';
 import { checkDestinationUrl } from './net/urlPolicy.js';
 
+/** Where JSON.parse stopped, as V8 reports it ("at position 12", "(line 1 column 13)"), without the text around it. */
+function jsonErrorPlace(message: string): string {
+  const line = /line (\d+) column (\d+)/.exec(message);
+  if (line) return ` at line ${line[1]} column ${line[2]}`;
+  const position = /position (\d+)/.exec(message);
+  if (position) return ` at position ${position[1]}`;
+  return /end of JSON input/.test(message) ? ' (it ends too early)' : '';
+}
+
+// The parser's own message is not used: V8 quotes the text around the error, which may be part of a secret.
 const jsonOf = <T extends z.ZodType>(schema: T) =>
   z
     .string()
@@ -10,7 +21,7 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
       try {
         return JSON.parse(text) as unknown;
       } catch (e) {
-        ctx.addIssue({ code: 'custom', message: `not valid JSON (${(e as Error).message})` });
+        ctx.addIssue({ code: 'custom', message: `not valid JSON${jsonErrorPlace((e as Error).message)}` });
         return z.NEVER;
       }
     })
@@ -83,11 +94,15 @@ export const SETTINGS = {
   AzureWebJobsStorage__credential: { schema: z.string().optional(), doc: '"managedidentity" in Azure (read by the Functions host).' },
   AZURE_CLIENT_ID: {
     schema: z.string().optional(),
-    doc: 'Client id of the user-assigned managed identity for Logs Ingestion and Sentinel.',
+    doc: 'Client id of the user-assigned managed identity the app uses for storage, Logs Ingestion, Sentinel and Graph.',
   },
   BRIDGE_CREDENTIAL: {
-    schema: z.enum(['default', 'emulator']).default('default'),
-    doc: '"default": managed identity / DefaultAzureCredential. "emulator": a fixed token for the local emulators (loopback endpoints only).',
+    schema: z.enum(['default', 'managedidentity', 'emulator']).default('default'),
+    doc: '"managedidentity" (set by the Bicep): ManagedIdentityCredential with AZURE_CLIENT_ID, the one credential in Azure. "default": DefaultAzureCredential (local and CI: Azure CLI, environment, …). "emulator": a fixed token for the local emulators (loopback endpoints only).',
+  },
+  AZURE_CLOUD: {
+    schema: z.enum(AZURE_CLOUDS).default('public'),
+    doc: 'The Azure cloud: public | usgovernment | china. Chooses every endpoint and token audience (sign-in authority, Resource Manager, Logs Ingestion audience, Log Analytics query, Graph, portal links); ARM_ENDPOINT and GRAPH_ENDPOINT override one each.',
   },
   EMULATOR_CA_FILE: { schema: z.string().optional(), doc: "PEM file of the local emulators' CA, trusted by the SDK clients (local only)." },
   LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'), doc: 'Log level.' },
@@ -151,9 +166,16 @@ export const SETTINGS = {
   ARM_ENDPOINT: {
     schema: z
       .url()
-      .default('https://management.azure.com')
-      .transform((u) => u.replace(/\/+$/, '')),
-    doc: 'Azure Resource Manager endpoint (the emulator locally).',
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    doc: "Azure Resource Manager endpoint; default the AZURE_CLOUD's (https://management.azure.com in the public cloud). Locally the Sentinel emulator.",
+  },
+  GRAPH_ENDPOINT: {
+    schema: z
+      .url({ protocol: /^https$/, error: 'must be an https URL' })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    doc: "Microsoft Graph endpoint for workspaces read through Graph; default the AZURE_CLOUD's (https://graph.microsoft.com, graph.microsoft.us, microsoftgraph.chinacloudapi.cn). DoD tenants: https://dod-graph.microsoft.us. Locally the Graph emulator.",
   },
   INCIDENT_POLL_SCHEDULE: { schema: z.string().default('0 */5 * * * *'), doc: 'NCRONTAB schedule of the incident poll.' },
   INCIDENT_LOOKBACK_HOURS: { schema: int(1, 24 * 14).default(24), doc: 'Incidents created within this many hours are considered.' },
@@ -181,11 +203,30 @@ export const SETTINGS = {
     secret: true,
     doc: 'Shared secret a destination sends as x-bridge-secret to POST /api/incidents/{destination}/status.',
   },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: {
+    schema: z
+      .string()
+      .regex(/(^|;)\s*InstrumentationKey=[^;]+/i, 'an Application Insights connection string (InstrumentationKey=…;IngestionEndpoint=…)')
+      .optional(),
+    doc: 'Application Insights connection string (read by the Functions host too). When set, the app sends its logs, correlated with each invocation, and its custom metrics there through OpenTelemetry instead of stdout.',
+  },
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: {
+    schema: z
+      .string()
+      .regex(/(^|;)\s*Authorization=AAD\s*(;|$)/i, 'Authorization=AAD, optionally with ;ClientId=<client id of the identity>')
+      .optional(),
+    doc: 'Authorization=AAD;ClientId=<identity>: Entra authentication of the telemetry (App Insights with local auth disabled). The app sends with its managed identity (AZURE_CLIENT_ID); the host reads this setting.',
+  },
 } as const satisfies Record<string, { schema: z.ZodType; doc: string; secret?: boolean }>;
 
 type Settings = typeof SETTINGS;
-export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } & {
+type Parsed = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+/** The endpoints default by AZURE_CLOUD: always set once loaded. */
+type ByCloud = 'ARM_ENDPOINT' | 'GRAPH_ENDPOINT';
+export type Config = Omit<Parsed, ByCloud> & { [K in ByCloud]: string } & {
   storage: { connectionString: string } | { queueServiceUri: string; tableServiceUri: string; blobServiceUri: string; clientId?: string };
+  /** AZURE_CLOUD's endpoints and audiences (shared/clouds.ts), with ARM_ENDPOINT and GRAPH_ENDPOINT applied. */
+  cloud: CloudEndpoints;
 };
 export type Destination = Config['DESTINATIONS'][number];
 export type LogsIngestionRule = Config['LOGS_INGESTION_RULES'][number];
@@ -198,10 +239,13 @@ export class ConfigError extends Error {
 const configSchema = z
   .object(Object.fromEntries(Object.entries(SETTINGS).map(([k, v]) => [k, v.schema])) as { [K in keyof Settings]: Settings[K]['schema'] })
   .superRefine((c, ctx) => {
+    const policy = { allowPrivate: c.ALLOW_PRIVATE_DESTINATIONS };
     c.DESTINATIONS.forEach((d, i) => {
-      const problem = checkDestinationUrl(d.url, { allowPrivate: c.ALLOW_PRIVATE_DESTINATIONS });
+      const problem = checkDestinationUrl(d.url, policy);
       if (problem) ctx.addIssue({ code: 'custom', path: ['DESTINATIONS', i, 'url'], message: problem });
     });
+    const notify = c.NOTIFY_WEBHOOK_URL && checkDestinationUrl(c.NOTIFY_WEBHOOK_URL, policy);
+    if (notify) ctx.addIssue({ code: 'custom', path: ['NOTIFY_WEBHOOK_URL'], message: notify });
     const names = c.DESTINATIONS.map((d) => d.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) ctx.addIssue({ code: 'custom', path: ['DESTINATIONS'], message: `destination name "${dup}" is used twice` });
@@ -221,23 +265,36 @@ const configSchema = z
     }
   });
 
-function describe(error: z.ZodError): string {
-  return error.issues
-    .map((i) => {
-      const [setting, ...rest] = i.path;
-      const where = rest.length ? `${String(setting)} at ${rest.map(String).join('.')}` : String(setting);
-      return `${where}: ${i.message}`;
-    })
-    .join('; ');
+/** One line per issue, naming the setting and the place in it. Only the path and message are used: never an issue's
+ * input, so a value (a secret among them) is not echoed. */
+function describe(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => {
+    const [setting, ...rest] = i.path;
+    const where = rest.length ? `${String(setting)} at ${rest.map(String).join('.')}` : String(setting);
+    return `${where}: ${i.message}`;
+  });
 }
+
+/** App Service / Functions Key Vault references, `@Microsoft.KeyVault(SecretUri=…)` or
+ * `@Microsoft.KeyVault(VaultName=…;SecretName=…[;SecretVersion=…])`: when the platform cannot resolve one (the identity's
+ * role not yet effective, the secret missing), the app gets the reference text itself
+ * (https://learn.microsoft.com/azure/app-service/app-service-key-vault-references#source-app-settings-from-key-vault). */
+const KEY_VAULT_REFERENCE = /^\s*@Microsoft\.KeyVault\(/i;
+const UNRESOLVED =
+  "Key Vault reference not resolved yet (role assignment propagation can take minutes): check that the app's identity has Key Vault Secrets User on the vault and that the secret exists (the portal shows the reference's status under Environment variables), then restart the app";
 
 /** Parses settings from an environment (process.env by default); throws ConfigError naming each bad setting. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const raw = Object.fromEntries(
+  const raw: Record<string, string | undefined> = Object.fromEntries(
     Object.keys(SETTINGS).map((k) => [k, env[k] === '' && k !== 'ALLOW_PRIVATE_DESTINATIONS' ? undefined : env[k]]),
   );
+  // An unresolved reference is reported as such, and its setting is left out of the other checks.
+  const unresolved = Object.keys(raw).filter((k) => KEY_VAULT_REFERENCE.test(raw[k] ?? ''));
+  for (const k of unresolved) raw[k] = undefined;
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`Invalid settings: ${describe(parsed.error)}`);
+  const issues = parsed.success ? [] : parsed.error.issues.filter((i) => !unresolved.includes(String(i.path[0])));
+  const problems = [...unresolved.map((k) => `${k}: ${UNRESOLVED}`), ...describe(issues)];
+  if (problems.length || !parsed.success) throw new ConfigError(`Invalid settings: ${problems.join('; ')}`);
   const c = parsed.data;
   const storage = c.AzureWebJobsStorage
     ? { connectionString: c.AzureWebJobsStorage }
@@ -247,5 +304,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         blobServiceUri: c.AzureWebJobsStorage__blobServiceUri as string,
         ...(c.AzureWebJobsStorage__clientId ? { clientId: c.AzureWebJobsStorage__clientId } : {}),
       };
-  return { ...c, storage } as Config;
+  const defaults = cloudEndpoints(c.AZURE_CLOUD);
+  const cloud: CloudEndpoints = {
+    ...defaults,
+    resourceManager: c.ARM_ENDPOINT ?? defaults.resourceManager,
+    graph: c.GRAPH_ENDPOINT ?? defaults.graph,
+  };
+  return { ...c, ARM_ENDPOINT: cloud.resourceManager, GRAPH_ENDPOINT: cloud.graph, storage, cloud } as Config;
 }

@@ -44,8 +44,11 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
 
-// Read by the Functions host and by shared/storage/clients.ts: storage through the managed identity, no keys.
+// Read by the Functions host and by the app (shared/storage/clients.ts; functions/telemetry.ts for Application
+// Insights): storage through the managed identity, no keys; telemetry with Entra authentication; the app's one
+// credential for every Azure client is that same identity (BRIDGE_CREDENTIAL, shared/azure/credential.ts).
 var hostSettings = {
+  BRIDGE_CREDENTIAL: 'managedidentity'
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob

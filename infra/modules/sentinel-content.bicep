@@ -1,7 +1,8 @@
 // Optional Microsoft Sentinel content in the target workspace: the Sentinel Bridge workbook (events per table,
-// delivery health from SentinelBridgeHealth_CL, incidents forwarded) and the Wallarm analytic rules. Sources:
-// infra/sentinel/workbook.json and infra/sentinel/analytic-rules.json (expanded into infra/generated/sentinel-rules.json).
-// The workspace needs Microsoft Sentinel for the rules.
+// delivery health from SentinelBridgeHealth_CL, incidents forwarded; a Telemetry tab with the app's metrics from
+// AppMetrics) and the Wallarm analytic rules. Sources: infra/sentinel/workbook.json and
+// infra/sentinel/analytic-rules.json (expanded into infra/generated/sentinel-rules.json). The workspace needs
+// Microsoft Sentinel for the rules.
 
 param workspaceName string
 
@@ -10,6 +11,9 @@ param wallarmTableName string
 
 @description('Label the bridge adds to forwarded incidents (replaces __INCIDENT_TAG__ in the workbook).')
 param incidentTag string
+
+@description('Resource id of the Log Analytics workspace behind the app\'s Application Insights (the workbook\'s Telemetry tab reads AppMetrics there; replaces __TELEMETRY_WORKSPACE_ID__).')
+param telemetryWorkspaceId string
 
 @description('Create the analytic rules enabled.')
 param rulesEnabled bool = true
@@ -27,10 +31,15 @@ func kqlText(text string) string => replace(replace(replace(replace(text, '\\', 
 
 // The workbook is JSON text: its queries hold the tag as the KQL string '__INCIDENT_TAG__', its Markdown as plain text.
 // Both are escaped, so a tag with a quote or a backslash neither breaks the JSON nor ends the KQL string.
-var workbookContent = replace(
-  replace(replace(workbookTemplate, '__BRIDGE_TABLES__', bridgeTables), '\'__INCIDENT_TAG__\'', jsonText('\'${kqlText(incidentTag)}\'')),
+var workbookTags = replace(
+  replace(workbookTemplate, '\'__INCIDENT_TAG__\'', jsonText('\'${kqlText(incidentTag)}\'')),
   '__INCIDENT_TAG__',
   jsonText(incidentTag)
+)
+var workbookContent = replace(
+  replace(workbookTags, '__BRIDGE_TABLES__', bridgeTables),
+  '__TELEMETRY_WORKSPACE_ID__',
+  telemetryWorkspaceId
 )
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {

@@ -1,7 +1,8 @@
-// One credential and one TLS trust setting for every Azure SDK client the app makes (built once in shared/app.ts).
+// One credential and one TLS trust setting for every Azure SDK client the app makes (built once in shared/app.ts):
+// storage, Logs Ingestion, Sentinel, Graph and Log Analytics share the same instance, so tokens are cached once.
 import { readFileSync } from 'node:fs';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { DefaultAzureCredential } from '@azure/identity';
+import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { Config } from '../config.js';
 
 /** Token for the local emulators: they check that a bearer token is present, as the real services do. */
@@ -20,13 +21,29 @@ export interface AzureAccess {
   tls: TlsClientOptions;
 }
 
-export function createAzureAccess(config: Config): AzureAccess {
+type CredentialSettings = Pick<Config, 'BRIDGE_CREDENTIAL' | 'AZURE_CLIENT_ID' | 'AzureWebJobsStorage__clientId' | 'cloud'>;
+
+/** BRIDGE_CREDENTIAL → the credential. In Azure (the Bicep sets "managedidentity") only the app's own identity is tried:
+ * no chain of developer credentials that could pick up something else, and no probing delay at start. */
+export function createCredential(config: CredentialSettings): TokenCredential {
   const clientId = config.AZURE_CLIENT_ID ?? config.AzureWebJobsStorage__clientId;
+  switch (config.BRIDGE_CREDENTIAL) {
+    case 'emulator':
+      return new EmulatorCredential();
+    case 'managedidentity':
+      // The managed identity endpoint is the host's own; it needs no authority host for sovereign clouds.
+      return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+    case 'default':
+      return new DefaultAzureCredential({
+        authorityHost: config.cloud.authorityHost,
+        ...(clientId ? { managedIdentityClientId: clientId } : {}),
+      });
+  }
+}
+
+export function createAzureAccess(config: Config): AzureAccess {
   return {
-    credential:
-      config.BRIDGE_CREDENTIAL === 'emulator'
-        ? new EmulatorCredential()
-        : new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}),
+    credential: createCredential(config),
     tls: config.EMULATOR_CA_FILE ? { tlsOptions: { ca: readFileSync(config.EMULATOR_CA_FILE, 'utf8') } } : {},
   };
 }

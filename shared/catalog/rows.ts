@@ -2,7 +2,7 @@
 // RawData so that no field is ever lost.
 import { createHash } from 'node:crypto';
 import { COMMON_COLUMNS } from './tables.js';
-import type { Column, ColumnType, EventType, JsonRecord, TableDef } from './types.js';
+import { type Column, type ColumnType, type EventType, isObject, type JsonRecord, type TableDef } from './types.js';
 
 export interface FieldError {
   path: string;
@@ -10,8 +10,6 @@ export interface FieldError {
 }
 
 export type RowResult = { ok: true; row: JsonRecord } | { ok: false; errors: FieldError[] };
-
-const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function getPath(record: JsonRecord, path: string): unknown {
   let cur: unknown = record;

@@ -7,6 +7,9 @@ export type ColumnType = 'string' | 'int' | 'long' | 'real' | 'boolean' | 'datet
 
 export type JsonRecord = Record<string, unknown>;
 
+/** A JSON object (not an array, not null). */
+export const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export interface Column {
   /** Column name: ^[A-Za-z][A-Za-z0-9_]*$, ≤ 45 chars, not reserved (id, Type, TenantId, Title, UniqueId, …). */
   readonly name: string;

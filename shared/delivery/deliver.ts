@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { type Envelope, parseEnvelope, rowsOf } from '../reliability/envelope.js';
 import type { EnvelopeWriter } from '../reliability/envelopeWriter.js';
 import { type Reliability, recordCall } from '../reliability/index.js';
+import { recordLatency } from '../reliability/metrics.js';
 import { retryStep } from '../reliability/retrySchedule.js';
 import { streamTarget, UNREADABLE_KEY } from '../reliability/targets.js';
 import type { FailureInfo } from './outcome.js';
@@ -82,6 +83,12 @@ async function handleRows(deps: DeliveryDeps, envelope: Envelope, rows: JsonReco
   const result = await deps.sender.send(stream, rows);
   if (result.failures.length === 0) {
     await recordCall(deps, streamTarget(stream), { ok: true, delivered: result.delivered }, 'events');
+    recordLatency(
+      deps.metrics,
+      streamTarget(stream),
+      rows.map((r) => r.ReceivedAt),
+      deps.now(),
+    );
     if (envelope.retry > 0) {
       await deps.ledger.record({
         stream,

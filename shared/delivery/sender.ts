@@ -58,6 +58,8 @@ export class LogsSender {
     if (!c) {
       c = new LogsIngestionClient(endpoint, this.azure.credential, {
         ...this.azure.tls,
+        // The token audience of AZURE_CLOUD (the SDK's default is the public cloud's).
+        audience: this.config.cloud.logsIngestionAudience,
         // Our retry schedule (re-enqueue with a delay) decides; the SDK must not retry on its own.
         retryOptions: { maxRetries: 0 },
       });

@@ -1,6 +1,6 @@
 // Posts a formatted request to a destination: one HTTP POST with an overall timeout, the SSRF guard applied to the
 // literal URL and again to every address the host name resolves to, at connect time (so a DNS answer that changes
-// after start-up cannot point the bridge at a private address). Redirects are not followed. The outcome says whether a
+// after start-up cannot point the bridge at a private, platform or loopback address; the one rule is shared/net/urlPolicy.ts). Redirects are not followed. The outcome says whether a
 // retry can help; errors name the destination by scheme and host only, since Teams, Slack and SIGNL4 URLs carry their
 // secret in the path or query, and never include secrets or routing keys.
 import dns from 'node:dns';
@@ -8,13 +8,13 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Destination } from '../config.js';
-import { checkAddress, checkDestinationUrl } from '../net/urlPolicy.js';
+import { type AddressPolicy, addressPolicyFor, checkAddress, checkDestinationUrl } from '../net/urlPolicy.js';
 import { safeUrl } from '../observability/logger.js';
 import { parseRetryAfter } from '../reliability/retrySchedule.js';
 import type { FormattedRequest } from './incident.js';
 
 export interface SendOptions {
-  /** ALLOW_PRIVATE_DESTINATIONS: private and link-local addresses may be called (loopback always may). */
+  /** ALLOW_PRIVATE_DESTINATIONS: private and link-local addresses may be called (loopback only when the URL names it). */
   allowPrivate: boolean;
   /** Whole-request deadline: connect, send, and the complete answer. */
   timeoutMs: number;
@@ -38,14 +38,14 @@ class TimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
-/** A lookup that fails when any answer is an address the policy refuses. */
-export function guardedLookup(allowPrivate: boolean, resolve: LookupFunction = dns.lookup as LookupFunction): LookupFunction {
+/** A lookup that fails when any answer is an address the policy refuses (the URL's policy: addressPolicyFor). */
+export function guardedLookup(policy: AddressPolicy, resolve: LookupFunction = dns.lookup as LookupFunction): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname, options, (err, address, family) => {
       if (err) return callback(err, address, family);
       const answers = typeof address === 'string' ? [address] : address.map((a) => a.address);
       for (const answer of answers) {
-        const problem = checkAddress(answer, { allowPrivate });
+        const problem = checkAddress(answer, policy);
         if (problem) return callback(new RefusedAddressError(`${hostname} resolves to a refused address: ${problem}`), '', 4);
       }
       callback(null, address, family);
@@ -104,7 +104,7 @@ function post(
     const req = client.request(url, {
       method: 'POST',
       headers: { ...request.headers, 'content-length': String(body.length), 'user-agent': 'SentinelBridge/1.0' },
-      lookup: guardedLookup(options.allowPrivate, options.lookup),
+      lookup: guardedLookup(addressPolicyFor(url, { allowPrivate: options.allowPrivate }), options.lookup),
       agent: false,
     });
     const timer = setTimeout(() => req.destroy(new TimeoutError()), options.timeoutMs);

@@ -15,6 +15,8 @@ import type { Logger } from 'pino';
 import type { Config, Destination, SentinelWorkspace } from '../config.js';
 import { formatFor, formatterFor, fromArmIncident, receives } from '../destinations/index.js';
 import type { SendResult } from '../destinations/send.js';
+import { recordLatency } from '../reliability/metrics.js';
+import { destinationTarget } from '../reliability/targets.js';
 import { acquireDelivery, readDelivery, releaseDelivery, writeDelivery } from './claims.js';
 import type { IncidentDeps } from './deps.js';
 import { enrichIncident } from './enrichment.js';
@@ -147,6 +149,7 @@ export async function forwardIncident(raw: unknown, deps: IncidentDeps): Promise
       ...(sent.reference ? { reference: sent.reference } : {}),
     });
     delivered = true;
+    recordLatency(run.deps.reliability.metrics, destinationTarget(destination.name), [m.enqueuedAt], now().getTime());
     run.log.info({ status: sent.status, reference: sent.reference }, 'incident forwarded');
     const result: ForwardOutcome = { result: 'delivered', ...(sent.reference ? { reference: sent.reference } : {}) };
     if (m.event === 'closed') return result;

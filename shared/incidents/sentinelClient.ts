@@ -132,6 +132,8 @@ export interface SentinelClientOptions {
   /** Retries of the pipeline for 408/429/5xx and network errors (default 3). */
   maxRetries?: number;
   retryDelayInMs?: number;
+  /** Token scope: AZURE_CLOUD's Resource Manager scope (default: the endpoint's own origin). */
+  scope?: string;
 }
 
 /** The ARM token scope of an endpoint: the cloud's own resource manager (public, US Government, China). */
@@ -141,7 +143,7 @@ export function createSentinelClient(armEndpoint: string, azure: AzureAccess, op
   const endpoint = armEndpoint.replace(/\/+$/, '');
   const origin = new URL(endpoint).origin;
   const client: Client = getClient(endpoint, azure.credential, {
-    credentials: { scopes: [armScope(endpoint)] },
+    credentials: { scopes: [options.scope ?? armScope(endpoint)] },
     apiVersion: SENTINEL_API_VERSION,
     retryOptions: { maxRetries: options.maxRetries ?? 3, retryDelayInMs: options.retryDelayInMs ?? 500, maxRetryDelayInMs: 8000 },
     userAgentOptions: { userAgentPrefix: 'sentinel-bridge' },

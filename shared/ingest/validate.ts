@@ -3,7 +3,7 @@ import { fitRow } from '../catalog/fieldLimit.js';
 import type { Catalog } from '../catalog/index.js';
 import { type RowContext, toRow } from '../catalog/rows.js';
 import { streamOf } from '../catalog/tables.js';
-import type { EventType, JsonRecord, Source } from '../catalog/types.js';
+import { type EventType, isObject, type JsonRecord, type Source } from '../catalog/types.js';
 import { type OriginalRecord, originalBlobName } from '../reliability/originals.js';
 import { CONTAINERS } from '../storage/names.js';
 
@@ -21,8 +21,6 @@ export interface ValidatedBatch {
   /** Records with a field cut to the 64 KB limit: kept whole in a blob before the batch is acknowledged. */
   originals: OriginalRecord[];
 }
-
-const isObject = (v: unknown): v is JsonRecord => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Deeper records are refused: Log Analytics cannot query them usefully, and they would exhaust the stack. */
 export const MAX_DEPTH = 64;

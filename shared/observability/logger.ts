@@ -1,11 +1,15 @@
 // Structured JSON logs (pino) with secrets redacted by path; URLs of secret-bearing destinations are logged by host only.
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export const REDACT_PATHS = [
   'secret',
   '*.secret',
   'routingKey',
   '*.routingKey',
+  'callbackSecret',
+  '*.callbackSecret',
+  'restApiKey',
+  '*.restApiKey',
   'authorization',
   '*.authorization',
   'headers.authorization',
@@ -17,9 +21,13 @@ export const REDACT_PATHS = [
   '*.url',
 ];
 
-/** The app's root logger; built once by the composition root (shared/app.ts). */
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { app: 'sentinel-bridge' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+/**
+ * The app's root logger; built once by the composition root (shared/app.ts). Lines go to stdout, or to `destination`
+ * (the OpenTelemetry bridge, shared/observability/otelLogs.ts, when Application Insights is configured).
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, base: { app: 'sentinel-bridge' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Scheme and host of a URL only: webhook URLs of Teams, Slack and SIGNL4 carry their secret in the path or query. */

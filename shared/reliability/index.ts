@@ -1,11 +1,13 @@
 // The reliability core shared by events and incidents: per-target call counts (stats), the auto-disable circuit,
 // the retry ledger, where work waits (dead letters, parked), the originals of cut records and the operator notification. Built once by the
 // composition root (shared/app.ts) over the app's storage; neither side builds the other's machinery.
+import { type Metrics, noMetrics } from '../observability/metrics.js';
 import type { Storage } from '../storage/clients.js';
 import { CONTAINERS, TABLES } from '../storage/names.js';
 import { Circuit, type CircuitOptions } from './circuit.js';
 import { Holding } from './holding.js';
 import { Ledger } from './ledger.js';
+import { countMetrics } from './metrics.js';
 import { OriginalStore } from './originals.js';
 import { Stats } from './stats.js';
 import { type Target, targetKey } from './targets.js';
@@ -23,11 +25,19 @@ export interface Reliability {
   originals: OriginalStore;
   circuitOptions: CircuitOptions;
   notify: Notify;
+  /** The app's custom metrics; Stats feeds them every count. */
+  metrics: Metrics;
   now(): number;
 }
 
-export function createReliability(storage: Storage, circuitOptions: CircuitOptions, notify: Notify, now: () => number): Reliability {
-  const stats = new Stats(storage.table(TABLES.stats), now);
+export function createReliability(
+  storage: Storage,
+  circuitOptions: CircuitOptions,
+  notify: Notify,
+  now: () => number,
+  metrics: Metrics = noMetrics,
+): Reliability {
+  const stats = new Stats(storage.table(TABLES.stats), now, countMetrics(metrics));
   const held = storage.container(CONTAINERS.claimChecks);
   return {
     stats,
@@ -38,6 +48,7 @@ export function createReliability(storage: Storage, circuitOptions: CircuitOptio
     originals: new OriginalStore(storage.container(CONTAINERS.originals)),
     circuitOptions,
     notify,
+    metrics,
     now,
   };
 }

@@ -31,6 +31,8 @@ export class Stats {
   constructor(
     readonly table: TableClient,
     private readonly now: () => number,
+    /** Sees every count as it is added (the app's metrics, shared/reliability/metrics.ts). */
+    private readonly observe: (stream: string, counts: Partial<Counts>) => void = () => {},
   ) {
     this.lastFlush = now();
   }
@@ -41,6 +43,7 @@ export class Stats {
     const c = byStream?.get(stream) ?? zeroCounts();
     for (const [k, v] of Object.entries(counts)) c[k as Counter] += v ?? 0;
     byStream?.set(stream, c);
+    this.observe(stream, counts);
     const at = new Date(this.now()).toISOString();
     if (counts.okCalls) this.lastSuccess.set(stream, at);
     if (counts.failedCalls) this.lastFailure.set(stream, at);

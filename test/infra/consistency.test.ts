@@ -66,7 +66,7 @@ describe('the deployment as committed', () => {
     const set = [...(appSettings(await loadProject(files))?.entries.keys() ?? [])];
     const expected = Object.keys(SETTINGS).filter((k) => !(k in DELIBERATELY_OPTIONAL));
     expect(set.filter((k) => !(k in HOST_SETTINGS)).sort()).toEqual(expected.sort());
-    expect(Object.keys(DELIBERATELY_OPTIONAL).sort()).toEqual(['AzureWebJobsStorage', 'BRIDGE_CREDENTIAL', 'EMULATOR_CA_FILE']);
+    expect(Object.keys(DELIBERATELY_OPTIONAL).sort()).toEqual(['AzureWebJobsStorage', 'EMULATOR_CA_FILE', 'GRAPH_ENDPOINT']);
   });
 
   it('assigns exactly these roles, each on one resource', async () => {
@@ -336,6 +336,9 @@ describe('the posture and wiring rules (tools/infra/posture.ts)', () => {
     ],
     [`${CONFIG} properties.AzureWebJobsStorage__credential`]: [
       replace(FUNCTION_APP, "AzureWebJobsStorage__credential: 'managedidentity'", "AzureWebJobsStorage__credential: 'connectionstring'"),
+    ],
+    [`${CONFIG} properties.BRIDGE_CREDENTIAL`]: [
+      replace(FUNCTION_APP, "BRIDGE_CREDENTIAL: 'managedidentity'", "BRIDGE_CREDENTIAL: 'default'"),
     ],
     ...Object.fromEntries(
       ['clientId', 'blobServiceUri', 'queueServiceUri', 'tableServiceUri'].map((key) => [

@@ -82,6 +82,7 @@ async function workbook(incidentTag: string, edit?: [string, string]) {
   const scope = new Map([
     ['incidentTag', incidentTag],
     ['bridgeTables', 'WebhookEvents_CL, SentinelBridgeHealth_CL'],
+    ['telemetryWorkspaceId', '/subscriptions/0/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/telemetry'],
   ]);
   return evaluate(project, { file, node: declaredValue(content) as Node }, scope);
 }

@@ -203,6 +203,32 @@ describe('SSRF guard', () => {
     expect(received).toHaveLength(0);
   });
 
+  it.each([
+    ['loopback', '127.0.0.1', /loopback, which is reached only by naming it in the URL/],
+    ['IPv4-mapped loopback', '::ffff:127.0.0.1', /loopback/],
+    ['the metadata service through NAT64', '64:ff9b::169.254.169.254', /instance metadata service/],
+    ['the WireServer', '168.63.129.16', /WireServer/],
+    ['a private address through 6to4', '2002:c0a8:0001::1', /private range/],
+  ])('SSRF guard gaps: a DNS name resolving to %s is refused at connect time', async (_case, address, message) => {
+    const lookup = vi.fn(resolvingTo(address));
+    const result = await sendToDestination(destination({ url: `https://sink.example.test:${port}/hook` }), request, { ...options, lookup });
+    expect(lookup).toHaveBeenCalled();
+    expect(result).toMatchObject({ ok: false, retryable: false });
+    if (!result.ok) expect(result.error).toMatch(message);
+    expect(received).toHaveLength(0);
+  });
+
+  it('SSRF guard gaps: the metadata service is refused even with private destinations allowed', async () => {
+    const lookup = vi.fn(resolvingTo('169.254.169.254'));
+    const result = await sendToDestination(destination({ url: 'https://metadata.example.test/' }), request, {
+      ...options,
+      allowPrivate: true,
+      lookup,
+    });
+    expect(result).toMatchObject({ ok: false, retryable: false });
+    if (!result.ok) expect(result.error).toMatch(/instance metadata service/);
+  });
+
   it('connects to the address the guarded lookup returned', async () => {
     const lookup = vi.fn(resolvingTo('127.0.0.1'));
     const result = await sendToDestination(destination({ url: `http://localhost:${port}/hook` }), request, { ...options, lookup });
@@ -217,17 +243,23 @@ describe('SSRF guard', () => {
   ] as const)('guardedLookup checks %s', (_case, lookupOptions) => {
     const results: unknown[] = [];
     const collect = (err: Error | null) => results.push(err?.message ?? 'ok');
-    guardedLookup(false, resolvingTo('10.1.2.3'))('h', lookupOptions, collect);
-    guardedLookup(false, resolvingTo('fd00::1'))('h', lookupOptions, collect);
-    guardedLookup(false, resolvingTo('::ffff:192.168.0.1'))('h', lookupOptions, collect);
-    guardedLookup(false, resolvingTo('127.0.0.1'))('h', lookupOptions, collect);
-    guardedLookup(true, resolvingTo('10.1.2.3'))('h', lookupOptions, collect);
+    const strict = { allowPrivate: false, loopback: false };
+    guardedLookup(strict, resolvingTo('10.1.2.3'))('h', lookupOptions, collect);
+    guardedLookup(strict, resolvingTo('fd00::1'))('h', lookupOptions, collect);
+    guardedLookup(strict, resolvingTo('::ffff:192.168.0.1'))('h', lookupOptions, collect);
+    guardedLookup(strict, resolvingTo('127.0.0.1'))('h', lookupOptions, collect);
+    guardedLookup({ ...strict, loopback: true }, resolvingTo('127.0.0.1'))('localhost', lookupOptions, collect);
+    guardedLookup({ ...strict, allowPrivate: true }, resolvingTo('10.1.2.3'))('h', lookupOptions, collect);
+    guardedLookup({ ...strict, allowPrivate: true }, resolvingTo('8.8.8.8', '64:ff9b::a9fe:a9fe'))('h', lookupOptions, collect);
     expect(results).toEqual([
       expect.stringMatching(/private/),
       expect.stringMatching(/uniqueLocal/),
       expect.stringMatching(/private/),
+      expect.stringMatching(/loopback/),
       'ok',
       'ok',
+      // one answer (the first) or all: with `all`, the second answer is the metadata service through NAT64
+      'all' in lookupOptions ? expect.stringMatching(/instance metadata service/) : 'ok',
     ]);
   });
 });

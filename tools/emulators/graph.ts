@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { evaluate, ODataError, parseFilter, parseOrderBy } from './sentinel.js';
-import { type EmulatorRequest, JsonStore, type Reply, type RunningEmulator, reply, startEmulator } from './server.js';
+import { type EmulatorRequest, JsonStore, type Reply, type RunningEmulator, reply, seedAll, startEmulator } from './server.js';
 import type { EmulatorTls } from './tls.js';
 
 export interface GraphEmulatorOptions {
@@ -417,18 +417,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       return reply(200, { incidents: store.data.incidents.length });
     }
     if (req.method === 'POST' && !id) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(req.body.toString('utf8'));
-      } catch {
-        return reply(400, { error: 'body must be JSON: one incident or an array' });
-      }
-      const seeded: Stored[] = [];
-      for (const [i, raw] of (Array.isArray(parsed) ? parsed : [parsed]).entries()) {
-        const r = seed(raw);
-        if (typeof r === 'string') return reply(400, { error: `incident ${i}: ${r}` });
-        seeded.push(r);
-      }
+      const seeded = seedAll(req, 'incident', seed);
+      if (!Array.isArray(seeded)) return seeded;
       await store.save();
       return reply(201, seeded.map(inspectView));
     }

@@ -17,7 +17,8 @@
 // DELETE /_emulator/incidents[/{name}]. Faults and /_emulator/received come from the base (server.ts).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { type EmulatorRequest, JsonStore, type Reply, type RunningEmulator, reply, startEmulator } from './server.js';
+import { armError, armPreflight } from './arm.js';
+import { type EmulatorRequest, JsonStore, type Reply, type RunningEmulator, reply, seedAll, startEmulator } from './server.js';
 import type { EmulatorTls } from './tls.js';
 
 export interface EmulatorWorkspace {
@@ -91,8 +92,6 @@ const COMMENT_MAX = 30_000;
 const ROUTE =
   /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+)\/providers\/Microsoft\.SecurityInsights\/incidents(?:\/([^/]+)(?:\/(comments|alerts|entities)(?:\/([^/]+))?)?)?\/?$/i;
 
-const armError = (status: number, code: string, message: string, headers?: Record<string, string>): Reply =>
-  reply(status, { error: { code, message } }, headers);
 const newEtag = () => `"${randomUUID()}"`;
 const nowIso = () => new Date().toISOString();
 
@@ -477,18 +476,8 @@ export async function startSentinelEmulator(options: SentinelEmulatorOptions): P
   async function handle(req: EmulatorRequest): Promise<Reply | undefined> {
     const m = ROUTE.exec(req.url.pathname);
     if (!m) return undefined;
-    if (!/^Bearer \S+/.test(String(req.headers.authorization ?? ''))) {
-      return armError(
-        401,
-        'AuthenticationFailed',
-        "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.",
-      );
-    }
-    const apiVersion = req.url.searchParams.get('api-version');
-    if (!apiVersion)
-      return armError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
-    if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion))
-      return armError(400, 'InvalidApiVersionParameter', `The api-version '${apiVersion}' is invalid.`);
+    const refused = armPreflight(req);
+    if (refused) return refused;
     const [, wsId, rawName, sub, rawCommentId] = m as unknown as [
       string,
       string,
@@ -586,18 +575,8 @@ export async function startSentinelEmulator(options: SentinelEmulatorOptions): P
       return reply(200, { incidents: store.data.incidents.length });
     }
     if (req.method === 'POST' && !name) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(req.body.toString('utf8'));
-      } catch {
-        return reply(400, { error: 'body must be JSON: one incident or an array' });
-      }
-      const seeded: Stored[] = [];
-      for (const [i, raw] of (Array.isArray(parsed) ? parsed : [parsed]).entries()) {
-        const r = seed(raw);
-        if (typeof r === 'string') return reply(400, { error: `incident ${i}: ${r}` });
-        seeded.push(r);
-      }
+      const seeded = seedAll(req, 'incident', seed);
+      if (!Array.isArray(seeded)) return seeded;
       await store.save();
       return reply(201, seeded.map(inspectView));
     }

@@ -216,3 +216,23 @@ export class JsonStore<T> {
     return this.queued;
   }
 }
+
+/**
+ * `POST /_emulator/<things>` with one item or an array: each is seeded in order; the first that `seed` refuses (a
+ * string saying why) answers 400 naming its index. The caller saves and answers with what was seeded.
+ */
+export function seedAll<T>(req: EmulatorRequest, what: string, seed: (raw: unknown) => T | string): T[] | Reply {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(req.body.toString('utf8'));
+  } catch {
+    return reply(400, { error: `body must be JSON: one ${what} or an array` });
+  }
+  const seeded: T[] = [];
+  for (const [i, raw] of (Array.isArray(parsed) ? parsed : [parsed]).entries()) {
+    const r = seed(raw);
+    if (typeof r === 'string') return reply(400, { error: `${what} ${i}: ${r}` });
+    seeded.push(r);
+  }
+  return seeded;
+}

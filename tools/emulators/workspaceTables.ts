@@ -13,6 +13,8 @@
 //
 // Inspection: POST /_emulator/tables {workspace, tables:[{name, subType, tableType?, columns, rowCount?, retentionInDays?}]}
 // seeds a workspace; GET /_emulator/tables lists every table with its row count; DELETE /_emulator/tables empties it.
+
+import { armError, armPreflight } from './arm.js';
 import { type EmulatorRequest, type Reply, type RunningEmulator, reply, startEmulator } from './server.js';
 import type { EmulatorTls } from './tls.js';
 
@@ -97,7 +99,6 @@ const COLUMN_NAME = /^[A-Za-z][A-Za-z0-9_]{1,44}$/;
 const ROUTE =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.OperationalInsights\/workspaces\/([^/]+)\/tables(?:\/([^/]+)(\/migrate)?)?\/?$/i;
 
-const armError = (status: number, code: string, message: string): Reply => reply(status, { error: { code, message } });
 const workspaceKey = (s: string, rg: string, ws: string) =>
   `/subscriptions/${s}/resourceGroups/${rg}/providers/Microsoft.OperationalInsights/workspaces/${ws}`;
 
@@ -208,18 +209,8 @@ export async function startWorkspaceTablesEmulator(options: WorkspaceTablesEmula
   function handle(req: EmulatorRequest): Reply | undefined {
     const m = ROUTE.exec(req.url.pathname);
     if (!m) return undefined;
-    if (!/^Bearer \S+/.test(String(req.headers.authorization ?? ''))) {
-      return armError(
-        401,
-        'AuthenticationFailed',
-        "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.",
-      );
-    }
-    const apiVersion = req.url.searchParams.get('api-version');
-    if (!apiVersion)
-      return armError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
-    if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion))
-      return armError(400, 'InvalidApiVersionParameter', `The api-version '${apiVersion}' is invalid.`);
+    const refused = armPreflight(req);
+    if (refused) return refused;
     const [, sub, rg, wsName, rawTable, migrate] = m as unknown as [string, string, string, string, string | undefined, string | undefined];
     const ws = workspaces.get(workspaceKey(sub, rg, wsName).toLowerCase());
     if (!ws)

@@ -45,6 +45,7 @@ import type { CatalogView } from './catalogView.js';
 import { REPO_ROOT } from './generate.js';
 import { APP_SETTINGS, GENERATED, MAIN, RULES, type Rules, type Target } from './posture.js';
 import { armActions, BROAD_ROLES, BUILT_IN_ROLES, CUSTOM_INCIDENT_ROLE, type Principal, REQUIRED_ASSIGNMENTS } from './roles.js';
+import { type WorkbookItem, workbookQueries } from './shippedKql.js';
 
 export interface Problem {
   /** Which check found it (syntax, types, references, storage, functionApp, settings, roles, …). */
@@ -65,15 +66,13 @@ export interface CheckInputs {
 export const WORKBOOK = 'infra/sentinel/workbook.json';
 
 /** Settings the Functions host reads (not the app): allowed besides SETTINGS. */
-export const HOST_SETTINGS: Readonly<Record<string, string>> = {
-  APPLICATIONINSIGHTS_CONNECTION_STRING: 'Application Insights of the host and the app',
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Entra authentication of the telemetry (local auth is disabled)',
-};
+export const HOST_SETTINGS: Readonly<Record<string, string>> = {};
 
 /** SETTINGS the Bicep deliberately leaves unset, and why. */
 export const DELIBERATELY_OPTIONAL: Readonly<Record<string, string>> = {
   AzureWebJobsStorage: 'a connection string, for Azurite only; Azure uses the identity-based AzureWebJobsStorage__* settings',
-  BRIDGE_CREDENTIAL: 'its default, "default" (managed identity through AZURE_CLIENT_ID), is what Azure needs; "emulator" is local only',
+  GRAPH_ENDPOINT:
+    "its default follows AZURE_CLOUD (shared/clouds.ts); set it by hand only for a Graph the table lacks (DoD's dod-graph.microsoft.us)",
   EMULATOR_CA_FILE: "the local emulators' CA, local only",
 };
 
@@ -509,9 +508,9 @@ export function checkSentinelContent(project: Project, view: CatalogView): Probl
       return undefined;
     }
   };
-  const workbook = parse(WORKBOOK) as { items?: { content?: { query?: unknown } }[] } | undefined;
+  const workbook = parse(WORKBOOK) as { items?: WorkbookItem[] } | undefined;
   if (!workbook?.items) return [p(`${WORKBOOK} is missing or not a workbook`)];
-  const queries = workbook.items.map((i) => i.content?.query).filter((q): q is string => typeof q === 'string');
+  const queries = workbookQueries(workbook.items).map((q) => q.query);
   const out = Object.entries(workbookShows(view))
     .filter(([text]) => !queries.some((q) => q.includes(text)))
     .map(([text, what]) => p(`${WORKBOOK} must show ${what} (a query of ${text})`));

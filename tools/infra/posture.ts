@@ -89,6 +89,7 @@ export const RULES: Readonly<Record<string, readonly Rules[]>> = {
       paths: {
         'properties.AzureWebJobsStorage': [{ set: false }, 'a connection string: in Azure storage is reached with the managed identity'],
         'properties.AzureWebJobsStorage__credential': ['managedidentity', 'identity-based storage'],
+        'properties.BRIDGE_CREDENTIAL': ['managedidentity', "ManagedIdentityCredential, the app's identity, in Azure"],
         'properties.AzureWebJobsStorage__clientId': storageIdentity,
         'properties.AzureWebJobsStorage__blobServiceUri': storageIdentity,
         'properties.AzureWebJobsStorage__queueServiceUri': storageIdentity,

@@ -4,6 +4,7 @@
 // modes; in both, RawData is dynamic (the single table's JSON string parsed). The single table's name is a deployment parameter: the query carries WALLARM_TABLE_TOKEN, which the Bicep
 // replaces.
 import { z } from 'zod';
+import { INCIDENT_SEVERITIES } from '../../shared/config.js';
 import type { CatalogView } from './catalogView.js';
 
 export const WALLARM_TABLE_TOKEN = '__WALLARM_TABLE__';
@@ -19,7 +20,7 @@ export const ruleTemplateSchema = z.object({
   id: z.string().regex(/^[a-z0-9-]+$/, 'lowercase, digits and -'),
   displayName: z.string().min(1).max(256),
   description: z.string().min(1).max(5000),
-  severity: z.enum(['High', 'Medium', 'Low', 'Informational']),
+  severity: z.enum(INCIDENT_SEVERITIES),
   wallarmTypes: z.array(z.string().regex(/^[a-z0-9_]+$/)).min(1),
   /** KQL after the generated `let WallarmEvents = …;`, one array entry per line. */
   query: z.array(z.string()).min(1),
