@@ -22,8 +22,22 @@ var catalog = loadJsonContent('../generated/tables.json')
 var sentinelRules = loadJsonContent('../generated/sentinel-rules.json')
 var bridgeTables = join(map(catalog.tables, t => t.wallarmSingle ? wallarmTableName : t.table), ', ')
 var workbookTemplate = loadTextContent('../sentinel/workbook.json')
+
+@description('A text as the content of a JSON string: backslash, double quote and line breaks escaped.')
+func jsonText(text string) string => replace(replace(replace(replace(text, '\\', '\\\\'), '"', '\\"'), '\n', '\\n'), '\r', '\\r')
+
+@description('A text as the content of a single-quoted KQL string: backslash, quote and line breaks escaped (learn.microsoft.com/kusto/query/scalar-data-types/string).')
+func kqlText(text string) string => replace(replace(replace(replace(text, '\\', '\\\\'), '\'', '\\\''), '\n', '\\n'), '\r', '\\r')
+
+// The workbook is JSON text: its queries hold the tag as the KQL string '__INCIDENT_TAG__', its Markdown as plain text.
+// Both are escaped, so a tag with a quote or a backslash neither breaks the JSON nor ends the KQL string.
+var workbookTags = replace(
+  replace(workbookTemplate, '\'__INCIDENT_TAG__\'', jsonText('\'${kqlText(incidentTag)}\'')),
+  '__INCIDENT_TAG__',
+  jsonText(incidentTag)
+)
 var workbookContent = replace(
-  replace(replace(workbookTemplate, '__BRIDGE_TABLES__', bridgeTables), '__INCIDENT_TAG__', incidentTag),
+  replace(workbookTags, '__BRIDGE_TABLES__', bridgeTables),
   '__TELEMETRY_WORKSPACE_ID__',
   telemetryWorkspaceId
 )

@@ -1,12 +1,12 @@
-// The deployment is consistent with the app: settings vs shared/config.ts, every catalog table has a table, a DCR stream
-// and a data flow, roles are the right built-in ones on the right resources, storage is identity-only, every module and
-// loaded file exists. Each check is also shown failing: the Bicep text, the generated JSON or the catalog is changed in
-// memory and the checker must name the problem.
+// The deployment is consistent with the app: settings vs shared/config.ts, the generated tables, DCRs, storage names and
+// rules are what the Bicep deploys, roles are the right ones on the right resources, the security posture of tools/infra/
+// posture.ts holds, every module and loaded file exists. Each check is also shown failing: the Bicep text or the settings
+// are changed in memory and the checker must name the problem; every entry of RULES has such a mutation here.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SETTINGS } from '../../shared/config.js';
 import { bicepParser } from '../../tools/infra/bicep.js';
-import { catalogView, type ViewTable } from '../../tools/infra/catalogView.js';
+import { catalogView } from '../../tools/infra/catalogView.js';
 import {
   appSettings,
   checkInfra,
@@ -18,8 +18,8 @@ import {
   roleAssignments,
   type SettingsTable,
 } from '../../tools/infra/check.js';
-import { STORAGE_NAMES } from '../../tools/infra/generate.js';
-import { BUILT_IN_ROLES, roleVariableName } from '../../tools/infra/roles.js';
+import { RULES } from '../../tools/infra/posture.js';
+import { BUILT_IN_ROLES } from '../../tools/infra/roles.js';
 
 const MAIN = 'infra/main.bicep';
 const INGESTION = 'infra/modules/ingestion.bicep';
@@ -46,21 +46,12 @@ const replace =
     f[file] = text.replace(from, to);
   };
 
-const editJson =
-  (file: string, change: (json: Record<string, unknown>) => void): Edit =>
-  (f) => {
-    const json = JSON.parse(f[file] ?? '{}') as Record<string, unknown>;
-    change(json);
-    f[file] = JSON.stringify(json, null, 2);
-  };
-
-async function problems(edits: Edit[] = [], options: { settings?: SettingsTable; tables?: readonly ViewTable[] } = {}): Promise<string[]> {
+async function problems(edits: Edit[] = [], options: { settings?: SettingsTable } = {}): Promise<string[]> {
   const copy = { ...files };
   for (const e of edits) e(copy);
   const found: Problem[] = checkInfra({
     project: await loadProject(copy),
-    view: options.tables ? { ...view, tables: options.tables } : view,
-    storage: STORAGE_NAMES,
+    view,
     ...(options.settings ? { settings: options.settings } : {}),
   });
   return found.map((p) => `${p.check}: ${p.message}`);
@@ -103,7 +94,6 @@ describe('the deployment as committed', () => {
       '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
       'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
     });
-    expect(roleVariableName('Microsoft Sentinel Responder')).toBe('microsoftSentinelResponder');
   });
 });
 
@@ -126,8 +116,9 @@ describe('settings vs shared/config.ts', () => {
       replace(MAIN, '    LOG_LEVEL: logLevel\n', "    LOG_LEVEL: logLevel\n    FOO_BAR: 'x'\n    FUNCTIONS_WORKER_RUNTIME: 'node'\n"),
     ]);
     expect(found).toContain('settings: sets FOO_BAR, which shared/config.ts does not read and the Functions host does not need');
+    // Flex Consumption rejects it: neither shared/config.ts nor the host settings may name it.
     expect(found).toContain(
-      'settings: sets FUNCTIONS_WORKER_RUNTIME, which Flex Consumption rejects (runtime and deployment live in functionAppConfig)',
+      'settings: sets FUNCTIONS_WORKER_RUNTIME, which shared/config.ts does not read and the Functions host does not need',
     );
   });
 
@@ -171,85 +162,9 @@ describe('settings vs shared/config.ts', () => {
         '    id: dataCollectionRules[i].properties.immutableId\n',
       ),
     ]);
-    expect(rules.some((p) => p.startsWith('dcrs: LOGS_INGESTION_RULES is built from objects with keys endpoint, id, streams'))).toBe(true);
-  });
-
-  it('fails when storage stops being identity-based', async () => {
-    const found = await problems([
-      replace(FUNCTION_APP, "AzureWebJobsStorage__credential: 'managedidentity'", "AzureWebJobsStorage__credential: 'connectionstring'"),
-      replace(FUNCTION_APP, '  AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue\n', ''),
-    ]);
-    expect(found).toContain("settings: AzureWebJobsStorage__credential must be 'managedidentity'");
-    expect(found).toContain('settings: identity-based storage needs AzureWebJobsStorage__queueServiceUri');
-  });
-
-  it("fails when the app's credential is not the managed identity", async () => {
-    const found = await problems([replace(FUNCTION_APP, "BRIDGE_CREDENTIAL: 'managedidentity'", "BRIDGE_CREDENTIAL: 'default'")]);
-    expect(found).toContain(
-      "settings: BRIDGE_CREDENTIAL must be 'managedidentity' (ManagedIdentityCredential, the app's identity, in Azure)",
+    expect(rules.some((p) => p.startsWith('settings: LOGS_INGESTION_RULES is built from objects with keys endpoint, id, streams'))).toBe(
+      true,
     );
-  });
-});
-
-describe('tables, streams and data flows', () => {
-  it('fails when a catalog table is missing from the generated tables', async () => {
-    const found = await problems([
-      editJson('infra/generated/tables.json', (j) => {
-        j.tables = (j.tables as { table: string }[]).filter((t) => t.table !== 'ip_blocked_CL');
-      }),
-    ]);
-    expect(found).toContain(
-      'generated: catalog table ip_blocked_CL has no table in infra/generated/tables.json: run npm run infra:generate',
-    );
-  });
-
-  it('fails when the Bicep no longer creates the tables', async () => {
-    const found = await problems([replace(INGESTION, 'for entry in catalog.tables:', 'for entry in catalog.others:')]);
-    expect(found).toContain(
-      "tables: no Microsoft.OperationalInsights/workspaces/tables resource loops over the tables of infra/generated/tables.json: the catalog's tables would not be created",
-    );
-  });
-
-  it('fails when a stream is removed from its DCR', async () => {
-    const found = await problems([
-      editJson('infra/generated/dcrs.json', (j) => {
-        for (const r of j.rules as { streams: { table: string }[] }[]) r.streams = r.streams.filter((s) => s.table !== 'WebhookEvents_CL');
-      }),
-    ]);
-    expect(found).toContain(
-      'generated: stream Custom-WebhookEvents_CL (catalog table WebhookEvents_CL) is in no data collection rule in infra/generated/dcrs.json: run npm run infra:generate',
-    );
-  });
-
-  it('fails when the catalog gains a table that was not generated', async () => {
-    const found = await problems([], {
-      tables: [...view.tables, { ...(view.tables[0] as ViewTable), table: 'brand_new_CL', stream: 'Custom-brand_new_CL' }],
-    });
-    expect(found).toContain(
-      'generated: catalog table brand_new_CL has no table in infra/generated/tables.json: run npm run infra:generate',
-    );
-    expect(found).toContain(
-      'generated: stream Custom-brand_new_CL (catalog table brand_new_CL) is in no data collection rule in infra/generated/dcrs.json: run npm run infra:generate',
-    );
-  });
-
-  it('fails when a DCR exceeds 10 streams', async () => {
-    const found = await problems([
-      editJson('infra/generated/dcrs.json', (j) => {
-        const [first, second, ...rest] = j.rules as { streams: unknown[] }[];
-        j.rules = [{ ...first, streams: [...(first?.streams ?? []), ...(second?.streams ?? [])] }, ...rest];
-      }),
-    ]);
-    expect(found).toContain('generated: data collection rule wallarm-1 declares 20 streams; a DCR allows 10 streams and data flows');
-  });
-
-  it('fails when the DCRs lose their data flows or stream declarations', async () => {
-    const noFlows = await problems([replace(INGESTION, / {8}dataFlows: map\(rule\.streams[\s\S]*?\n {8}\}\)\n/, '')]);
-    expect(noFlows.some((p) => /^dcrs: infra\/modules\/ingestion\.bicep:\d+:\d+: properties\.dataFlows is missing/.test(p))).toBe(true);
-    const noDeclarations = await problems([replace(INGESTION, / {8}streamDeclarations: toObject\([\s\S]*?\n {8}\)\n/, '')]);
-    expect(noDeclarations.some((p) => p.includes('properties.streamDeclarations is missing'))).toBe(true);
-    const notDirect = await problems([replace(INGESTION, "    kind: 'Direct'\n", '')]);
-    expect(notDirect.some((p) => p.includes("kind must be 'Direct'"))).toBe(true);
   });
 });
 
@@ -274,13 +189,6 @@ describe('role assignments', () => {
       ),
     ]);
     expect(
-      found.some((p) =>
-        p.includes(
-          'roles.storageQueueDataContributor is b24988ac-6180-42a0-ab88-20f7382dd24c; the built-in role Storage Queue Data Contributor is 974c5e8b-45b9-4653-ba55-5f855dd0fb88',
-        ),
-      ),
-    ).toBe(true);
-    expect(
       found.some((p) => p.includes('assigns Contributor, which is not one of the roles this deployment may assign (least privilege)')),
     ).toBe(true);
     const swapped = await problems([
@@ -290,11 +198,9 @@ describe('role assignments', () => {
         "storageTableDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'",
       ),
     ]);
-    expect(
-      swapped.some((p) =>
-        p.includes('storageTableDataContributor holds 974c5e8b-45b9-4653-ba55-5f855dd0fb88, the id of Storage Queue Data Contributor'),
-      ),
-    ).toBe(true);
+    expect(swapped).toContain(
+      'roles: missing role assignment: Storage Table Data Contributor on Microsoft.Storage/storageAccounts for the app identity (ledger, circuit, dead letters, claims)',
+    );
   });
 
   it('fails when a Sentinel role is granted without incident polling or regardless of sentinelRole', async () => {
@@ -333,48 +239,7 @@ describe('role assignments', () => {
   });
 });
 
-describe('storage, function app, Key Vault, references, azd, Sentinel content', () => {
-  it('fails when shared keys are allowed or read', async () => {
-    const found = await problems([
-      replace(STORAGE, 'allowSharedKeyAccess: false', 'allowSharedKeyAccess: true'),
-      replace(
-        STORAGE,
-        'output id string = storage.id',
-        'output id string = storage.id\noutput key string = storage.listKeys().keys[0].value',
-      ),
-    ]);
-    expect(found.some((p) => p.includes('properties.allowSharedKeyAccess must be false (shared key access disabled: identity only)'))).toBe(
-      true,
-    );
-    expect(found.some((p) => p.includes('listKeys() reads keys; the app must use its managed identity'))).toBe(true);
-  });
-
-  it('fails when the queues of shared/storage/names.ts are not created', async () => {
-    const found = await problems([replace(STORAGE, 'for queue in storageNames.queues:', "for queue in ['events']:")]);
-    expect(found).toContain(
-      'storage: no Microsoft.Storage/storageAccounts/queueServices/queues resource loops over infra/generated/storage.json queues: events, events-poison, incidents, incidents-poison would not be created',
-    );
-  });
-
-  it('fails on an insecure or outdated function app', async () => {
-    const found = await problems([
-      replace(FUNCTION_APP, "ftpsState: 'Disabled'", "ftpsState: 'AllAllowed'"),
-      replace(FUNCTION_APP, 'httpsOnly: true', 'httpsOnly: false'),
-      replace(MAIN, "@allowed(['22'])\n", ''),
-      replace(MAIN, "param nodeVersion string = '22'", "param nodeVersion string = '20'"),
-    ]);
-    expect(found.some((p) => p.includes('properties.siteConfig.ftpsState must be "Disabled"'))).toBe(true);
-    expect(found.some((p) => p.includes('properties.httpsOnly must be true'))).toBe(true);
-    expect(found.some((p) => p.includes('properties.functionAppConfig.runtime.version must be "22"'))).toBe(true);
-  });
-
-  it('fails when Key Vault uses access policies', async () => {
-    const found = await problems([
-      replace('infra/modules/keyvault.bicep', 'enableRbacAuthorization: true', 'enableRbacAuthorization: false'),
-    ]);
-    expect(found.some((p) => p.includes('enableRbacAuthorization must be true'))).toBe(true);
-  });
-
+describe('references, syntax, Sentinel content', () => {
   it('fails when a module or a loaded file does not exist', async () => {
     const found = await problems([
       replace(MAIN, "module rbac 'modules/rbac.bicep'", "module rbac 'modules/roles.bicep'"),
@@ -411,12 +276,143 @@ describe('storage, function app, Key Vault, references, azd, Sentinel content', 
     expect(found.some((p) => /^syntax: infra\/modules\/rbac\.bicep:\d+:\d+: syntax error/.test(p))).toBe(true);
   });
 
-  it('fails when Sentinel content names a table the catalog lacks or keeps a placeholder', async () => {
+  it('fails when the workbook stops showing delivery health or the module keeps a placeholder', async () => {
     const found = await problems([
       replace('infra/sentinel/workbook.json', /SentinelBridgeHealth_CL/g, 'BridgeHealth_CL'),
-      replace('infra/modules/sentinel-content.bicep', ", '__INCIDENT_TAG__', incidentTag)", ", '__INCIDENT__', incidentTag)"),
+      replace('infra/modules/sentinel-content.bicep', "  '__INCIDENT_TAG__',\n", "  '__INCIDENT__',\n"),
     ]);
-    expect(found).toContain('sentinel: infra/sentinel/workbook.json queries BridgeHealth_CL, which the catalog does not have');
+    expect(found).toContain('sentinel: infra/sentinel/workbook.json must show delivery health (a query of SentinelBridgeHealth_CL)');
     expect(found).toContain('sentinel: infra/modules/sentinel-content.bicep never replaces __INCIDENT_TAG__');
+  });
+});
+
+describe('the posture and wiring rules (tools/infra/posture.ts)', () => {
+  const KEYVAULT = 'infra/modules/keyvault.bicep';
+  const SENTINEL = 'infra/modules/sentinel-content.bicep';
+  const ACCOUNT = 'Microsoft.Storage/storageAccounts';
+  const SITE = 'Microsoft.Web/sites';
+  const CONFIG = 'Microsoft.Web/sites/config';
+  const DCR = 'Microsoft.Insights/dataCollectionRules';
+  const TABLE = 'Microsoft.OperationalInsights/workspaces/tables';
+  const drop = (file: string, line: string | RegExp) => replace(file, line, '');
+
+  /** Rule id (`<target> <path>`) → an edit that breaks exactly that rule. */
+  const MUTATIONS: Readonly<Record<string, Edit[]>> = {
+    [`${ACCOUNT} properties.allowSharedKeyAccess`]: [replace(STORAGE, 'allowSharedKeyAccess: false', 'allowSharedKeyAccess: true')],
+    [`${ACCOUNT} properties.allowBlobPublicAccess`]: [replace(STORAGE, 'allowBlobPublicAccess: false', 'allowBlobPublicAccess: true')],
+    [`${ACCOUNT} properties.minimumTlsVersion`]: [replace(STORAGE, "minimumTlsVersion: 'TLS1_2'", "minimumTlsVersion: 'TLS1_0'")],
+    [`${ACCOUNT} properties.supportsHttpsTrafficOnly`]: [
+      replace(STORAGE, 'supportsHttpsTrafficOnly: true', 'supportsHttpsTrafficOnly: false'),
+    ],
+    [`${ACCOUNT}/queueServices/queues`]: [replace(STORAGE, 'for queue in storageNames.queues:', "for queue in ['events']:")],
+    [`${ACCOUNT}/tableServices/tables`]: [replace(STORAGE, 'for table in storageNames.tables:', "for table in ['ledger']:")],
+    [`${ACCOUNT}/blobServices/containers`]: [replace(STORAGE, 'for container in storageNames.containers:', "for container in ['x']:")],
+    [`${SITE} properties.httpsOnly`]: [replace(FUNCTION_APP, 'httpsOnly: true', 'httpsOnly: false')],
+    [`${SITE} properties.siteConfig.ftpsState`]: [replace(FUNCTION_APP, "ftpsState: 'Disabled'", "ftpsState: 'AllAllowed'")],
+    [`${SITE} properties.siteConfig.minTlsVersion`]: [replace(FUNCTION_APP, "minTlsVersion: '1.2'", "minTlsVersion: '1.0'")],
+    [`${SITE} identity.type`]: [replace(FUNCTION_APP, "type: 'UserAssigned'\n", "type: 'SystemAssigned, UserAssigned'\n")],
+    [`${SITE} properties.keyVaultReferenceIdentity`]: [drop(FUNCTION_APP, '    keyVaultReferenceIdentity: identityId\n')],
+    [`${SITE} properties.serverFarmId`]: [drop(FUNCTION_APP, '    serverFarmId: planId\n')],
+    [`${SITE} properties.functionAppConfig.runtime.name`]: [replace(FUNCTION_APP, "name: 'node'", "name: 'python'")],
+    [`${SITE} properties.functionAppConfig.runtime.version`]: [
+      drop(MAIN, "@allowed(['22'])\n"),
+      replace(MAIN, "param nodeVersion string = '22'", "param nodeVersion string = '20'"),
+    ],
+    [`${SITE} properties.functionAppConfig.deployment.storage.type`]: [replace(FUNCTION_APP, "type: 'blobContainer'", "type: 'fileShare'")],
+    [`${SITE} properties.functionAppConfig.deployment.storage.authentication.type`]: [
+      replace(FUNCTION_APP, "type: 'UserAssignedIdentity'", "type: 'StorageAccountConnectionString'"),
+    ],
+    [`${SITE} properties.functionAppConfig.scaleAndConcurrency.instanceMemoryMB`]: [
+      replace(MAIN, '    instanceMemoryMB: instanceMemoryMB\n', '    instanceMemoryMB: 2048\n'),
+    ],
+    [`${SITE} properties.functionAppConfig.scaleAndConcurrency.maximumInstanceCount`]: [
+      replace(MAIN, '    maximumInstanceCount: maximumInstanceCount\n', '    maximumInstanceCount: 40\n'),
+    ],
+    'br/public:avm/res/web/serverfarm: params.sku.name': [replace(MAIN, "name: 'FC1'", "name: 'Y1'")],
+    'br/public:avm/res/web/serverfarm: params.sku.tier': [replace(MAIN, "tier: 'FlexConsumption'", "tier: 'Dynamic'")],
+    'br/public:avm/res/insights/component: params.disableLocalAuth': [replace(MAIN, 'disableLocalAuth: true', 'disableLocalAuth: false')],
+    [`${CONFIG} properties.AzureWebJobsStorage`]: [
+      replace(MAIN, '    LOG_LEVEL: logLevel\n', "    LOG_LEVEL: logLevel\n    AzureWebJobsStorage: 'x'\n"),
+    ],
+    [`${CONFIG} properties.AzureWebJobsStorage__credential`]: [
+      replace(FUNCTION_APP, "AzureWebJobsStorage__credential: 'managedidentity'", "AzureWebJobsStorage__credential: 'connectionstring'"),
+    ],
+    [`${CONFIG} properties.BRIDGE_CREDENTIAL`]: [
+      replace(FUNCTION_APP, "BRIDGE_CREDENTIAL: 'managedidentity'", "BRIDGE_CREDENTIAL: 'default'"),
+    ],
+    ...Object.fromEntries(
+      ['clientId', 'blobServiceUri', 'queueServiceUri', 'tableServiceUri'].map((key) => [
+        `${CONFIG} properties.AzureWebJobsStorage__${key}`,
+        [drop(FUNCTION_APP, new RegExp(`  AzureWebJobsStorage__${key}: .*\\n`))],
+      ]),
+    ),
+    [`${CONFIG} properties.LOGS_INGESTION_RULES`]: [
+      replace(MAIN, '    LOGS_INGESTION_RULES: string(ingestion.outputs.rules)\n', "    LOGS_INGESTION_RULES: '[]'\n"),
+    ],
+    'Microsoft.KeyVault/vaults properties.enableRbacAuthorization': [
+      replace(KEYVAULT, 'enableRbacAuthorization: true', 'enableRbacAuthorization: false'),
+    ],
+    'Microsoft.KeyVault/vaults properties.accessPolicies': [
+      replace(KEYVAULT, '    enableRbacAuthorization: true\n', '    enableRbacAuthorization: true\n    accessPolicies: []\n'),
+    ],
+    [TABLE]: [replace(INGESTION, 'for entry in catalog.tables:', 'for entry in catalog.others:')],
+    [`${TABLE} name`]: [
+      replace(
+        INGESTION,
+        '    parent: workspace\n    name: entry.wallarmSingle ? wallarmTableName : entry.table',
+        '    parent: workspace\n    name: wallarmTableName',
+      ),
+    ],
+    [`${TABLE} properties.schema.name`]: [
+      replace(INGESTION, '        name: entry.wallarmSingle ? wallarmTableName : entry.table', "        name: 'x'"),
+    ],
+    [`${TABLE} properties.schema.columns`]: [replace(INGESTION, 'columns: entry.columns', 'columns: []')],
+    [DCR]: [
+      replace(INGESTION, "for rule in ingestionRules.rules: {\n    name: 'dcr-", "for rule in ingestionRules.others: {\n    name: 'dcr-"),
+    ],
+    [`${DCR} kind`]: [drop(INGESTION, "    kind: 'Direct'\n")],
+    [`${DCR} properties.streamDeclarations`]: [drop(INGESTION, / {8}streamDeclarations: toObject\([\s\S]*?\n {8}\)\n/)],
+    [`${DCR} properties.dataFlows`]: [drop(INGESTION, / {8}dataFlows: map\(rule\.streams[\s\S]*?\n {8}\}\)\n/)],
+    [`${DCR} properties.dataFlows[].streams`]: [drop(INGESTION, / {10}streams: \['Custom-.*\n/)],
+    [`${DCR} properties.dataFlows[].destinations`]: [drop(INGESTION, "          destinations: ['workspace']\n")],
+    [`${DCR} properties.dataFlows[].outputStream`]: [drop(INGESTION, / {10}outputStream: .*\n/)],
+    [`${DCR} properties.dataFlows[].transformKql`]: [replace(INGESTION, 'transformKql: s.transformKql', "transformKql: 'source'")],
+    [`${DCR} properties.destinations.logAnalytics`]: [replace(INGESTION, 'logAnalytics: [', 'monitoringAccounts: [')],
+    [`${DCR} dependsOn`]: [drop(INGESTION, '    dependsOn: [\n      tables\n    ]\n')],
+    'rules [].endpoint': [replace(INGESTION, 'dataCollectionRules[i].properties.endpoints.logsIngestion\n', 'dataCollectionRules[i].id\n')],
+    'rules [].ruleId': [replace(INGESTION, 'ruleId: dataCollectionRules[i].properties.immutableId', 'ruleId: dataCollectionRules[i].name')],
+    'rules [].streams': [drop(INGESTION, /\n {4}streams: map\(rule\.streams.*/)],
+    AZURE_FUNCTION_NAME: [drop(MAIN, 'output AZURE_FUNCTION_NAME string = api.outputs.name\n')],
+    SERVICE_API_NAME: [drop(MAIN, 'output SERVICE_API_NAME string = api.outputs.name\n')],
+    AZURE_FUNCTION_URL: [replace(MAIN, "output AZURE_FUNCTION_URL string = 'https://", "output AZURE_FUNCTION_URL string = 'http://")],
+    SENTINEL_BRIDGE_INGEST_URL: [replace(MAIN, /(output SENTINEL_BRIDGE_INGEST_URL .*)\/api\/events'/, "$1/api/logs'")],
+    LOGS_INGESTION_RULES: [drop(MAIN, 'output LOGS_INGESTION_RULES string = string(ingestion.outputs.rules)\n')],
+    'Microsoft.Insights/workbooks properties.serializedData': [drop(SENTINEL, '    serializedData: workbookContent\n')],
+    'Microsoft.SecurityInsights/alertRules': [replace(SENTINEL, 'for rule in sentinelRules.rules:', 'for rule in sentinelRules.others:')],
+  };
+
+  /** Every rule of RULES: its id, the check it reports under, and the words its problem must contain. */
+  const rules = Object.entries(RULES).flatMap(([check, groups]) =>
+    groups.flatMap(({ target, paths }) =>
+      Object.entries(paths).map(([path, [expectation]]) => {
+        const name = 'resource' in target ? target.resource : 'module' in target ? target.module : target.output;
+        const loops = typeof expectation === 'object' && 'loops' in expectation ? expectation.loops : undefined;
+        const words = loops
+          ? `no ${name} resource loops over ${loops.join(' ')}`
+          : 'output' in target
+            ? `output ${target.output}`
+            : `${path} must`;
+        return { id: path ? `${name} ${path}` : name, check, words };
+      }),
+    ),
+  );
+
+  it('every rule has a mutation here', () => {
+    expect(Object.keys(MUTATIONS).sort()).toEqual(rules.map((r) => r.id).sort());
+  });
+
+  it.each(rules)('fails when $id breaks', async ({ id, check, words }) => {
+    const found = await problems(MUTATIONS[id]);
+    expect(found.filter((p) => p.startsWith(`${check}: `) && p.includes(words))).toHaveLength(1);
   });
 });

@@ -46,22 +46,7 @@ export function parseProject(parser: Parser, files: Readonly<Record<string, stri
   return { files, bicep };
 }
 
-export interface Location {
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-}
-
-export const locationOf = (file: BicepFile, node: Node): Location => ({
-  file: file.path,
-  line: node.startPosition.row + 1,
-  column: node.startPosition.column + 1,
-});
-
-export const where = (file: BicepFile, node: Node) => {
-  const l = locationOf(file, node);
-  return `${l.file}:${l.line}:${l.column}`;
-};
+export const where = (file: BicepFile, node: Node) => `${file.path}:${node.startPosition.row + 1}:${node.startPosition.column + 1}`;
 
 /** ERROR and MISSING nodes: where the text is not valid Bicep. */
 export function syntaxErrors(file: BicepFile): { at: string; message: string }[] {
@@ -144,13 +129,6 @@ export function properties(object: Node | null | undefined): Node[] {
 export function property(object: Node | null | undefined, key: string): Node | undefined {
   const p = properties(object).find((x) => propertyKey(x) === key);
   return p?.namedChildren[p.namedChildren.length - 1];
-}
-
-/** Value at a dotted path through nested object literals (`properties.siteConfig.ftpsState`). */
-export function propertyPath(object: Node | null | undefined, dotted: string): Node | undefined {
-  let cur: Node | undefined = object ?? undefined;
-  for (const key of dotted.split('.')) cur = cur ? property(unwrap(cur), key) : undefined;
-  return cur;
 }
 
 export function callName(node: Node | null | undefined): string | undefined {
@@ -366,13 +344,21 @@ export function callersOf(project: Project, file: BicepFile, param: string): Ref
 
 /**
  * Follows an expression to what it stands for: a var to its value, a module parameter to what the callers pass (a
- * parameter without callers is returned as is), parentheses away. Several results when several callers exist.
+ * parameter without callers is returned as is), a local module's output to its value, parentheses away. Several
+ * results when several callers exist.
  */
 export function resolve(project: Project, ref: Ref, seen: Set<string> = new Set()): Ref[] {
   const node = unwrap(ref.node);
   const key = `${ref.file.path}:${node.startIndex}`;
   if (seen.has(key)) return [];
   seen.add(key);
+  const output = /^(\w+)\.outputs\.(\w+)$/.exec(node.text);
+  if (node.type === 'member_expression' && output) {
+    const target = project.bicep.get(modules(ref.file).find((m) => m.symbol === output[1])?.target ?? '');
+    const d = target && declaration(target, output[2] as string, ['output']);
+    const value = d && declaredValue(d);
+    return target && value ? resolve(project, { file: target, node: value }, seen) : [{ file: ref.file, node }];
+  }
   if (node.type !== 'identifier') return [{ file: ref.file, node }];
   const d = declaration(ref.file, node.text, ['var', 'param']);
   if (d?.kind === 'var') {
@@ -414,6 +400,42 @@ export function objectEntries(
     } else opaque.push(r);
   }
   return out;
+}
+
+/** The expression of a lambda's body (`s => {…}`). */
+export const lambdaBody = (n: Node | undefined) =>
+  n?.type === 'lambda_expression' ? n.namedChildren[n.namedChildren.length - 1] : undefined;
+
+/** The element expressions of an array expression: literal items, a for-expression's body, map(…)'s lambda body. */
+export function itemsOf(project: Project, ref: Ref): Ref[] {
+  return resolve(project, ref).flatMap((r): Ref[] => {
+    const n = r.node;
+    if (n.type === 'array') return n.namedChildren.filter((c) => c.type !== 'comment').map((node) => ({ file: r.file, node }));
+    if (n.type === 'for_statement') {
+      const body = n.childForFieldName('body');
+      return body ? [{ file: r.file, node: body }] : [];
+    }
+    const body = callName(n) === 'map' ? lambdaBody(callArguments(n)[1]) : undefined;
+    if (body) return [{ file: r.file, node: body }];
+    if (callName(n) === 'concat') return callArguments(n).flatMap((node) => itemsOf(project, { file: r.file, node }));
+    if (n.type === 'ternary_expression')
+      return [n.childForFieldName('consequence'), n.childForFieldName('alternative')].flatMap((b) =>
+        b ? itemsOf(project, { file: r.file, node: b }) : [],
+      );
+    return [];
+  });
+}
+
+/** The expressions at a path like `properties.dataFlows[].streams` (`[]`: every element), through objectEntries and itemsOf. */
+export function valuesAt(project: Project, ref: Ref, dotted: string): Ref[] {
+  const keys = dotted
+    .split('.')
+    .flatMap((k) => (k.endsWith('[]') ? [k.slice(0, -2), '[]'] : [k]))
+    .filter(Boolean);
+  return keys.reduce<Ref[]>(
+    (refs, key) => refs.flatMap((r) => (key === '[]' ? itemsOf(project, r) : (objectEntries(project, r).get(key) ?? []))),
+    [ref],
+  );
 }
 
 /**

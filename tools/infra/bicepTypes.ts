@@ -6,17 +6,17 @@
 // from their own types and cannot be checked offline: registryModules lists them.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Node } from 'web-tree-sitter';
 import {
   allModules,
   allResources,
   callArguments,
   callName,
+  itemsOf,
+  lambdaBody,
   literalValue,
   objectEntries,
   type Project,
   type Ref,
-  resolve,
   unwrap,
   where,
 } from './bicep.js';
@@ -60,29 +60,6 @@ export function readVendoredTypes(root: string): VendoredTypes {
 
 /** Keys Bicep adds to every resource body; they are not properties of the resource type. */
 const BICEP_KEYS = new Set(['parent', 'scope', 'dependsOn']);
-
-/** The expression of a lambda argument's body (`s => {…}`). */
-const lambdaBody = (n: Node | undefined) => (n?.type === 'lambda_expression' ? n.namedChildren[n.namedChildren.length - 1] : undefined);
-
-/** The element expressions of an array expression: literal items, a for-expression's body, map(…)'s lambda body. */
-function itemsOf(project: Project, ref: Ref): Ref[] {
-  return resolve(project, ref).flatMap((r): Ref[] => {
-    const n = r.node;
-    if (n.type === 'array') return n.namedChildren.filter((c) => c.type !== 'comment').map((node) => ({ file: r.file, node }));
-    if (n.type === 'for_statement') {
-      const body = n.childForFieldName('body');
-      return body ? [{ file: r.file, node: body }] : [];
-    }
-    const body = callName(n) === 'map' ? lambdaBody(callArguments(n)[1]) : undefined;
-    if (body) return [{ file: r.file, node: body }];
-    if (callName(n) === 'concat') return callArguments(n).flatMap((node) => itemsOf(project, { file: r.file, node }));
-    if (n.type === 'ternary_expression')
-      return [n.childForFieldName('consequence'), n.childForFieldName('alternative')].flatMap((b) =>
-        b ? itemsOf(project, { file: r.file, node: b }) : [],
-      );
-    return [];
-  });
-}
 
 const describe = (t: VendoredType | undefined) =>
   t?.$type === 'StringLiteralType' ? `'${t.value}'` : (t?.name ?? t?.$type.replace(/Type$/, '').toLowerCase() ?? '?');

@@ -1,6 +1,7 @@
-// Consistency checks of the deployment, on the Bicep parse tree (not regexes): syntax, referenced files, the generated
-// JSON against the catalog, tables and DCRs, role assignments, identity-only storage, the function app, app settings
-// against shared/config.ts, Key Vault, outputs, the Sentinel content and Microsoft's Bicep types (bicepTypes.ts). Each check returns problems as
+// The checks of the deployment no standard tool makes, on the Bicep parse tree: app settings against shared/config.ts,
+// the generated files deployed, role GUIDs and least privilege, the security posture (one table, RULES), what azd and
+// the Sentinel content need. Types, apiVersions and property names are bicepTypes.ts's (Microsoft's Bicep types), KQL
+// is kql.ts's (Microsoft's parser), the generated files' currency generate.ts's (staleFiles). Each check returns
 // sentences a person can act on; an empty list means the deployment is consistent.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,8 @@ import {
   declaredValue,
   decorator,
   descendants,
+  itemsOf,
+  type Loop,
   literalValue,
   loadedPath,
   objectEntries,
@@ -27,7 +30,6 @@ import {
   properties,
   property,
   propertyKey,
-  propertyPath,
   type Ref,
   type Resource,
   resolve,
@@ -35,25 +37,18 @@ import {
   stringValue,
   syntaxErrors,
   unwrap,
+  valuesAt,
   where,
 } from './bicep.js';
 import { checkTypes, readVendoredTypes, type VendoredTypes } from './bicepTypes.js';
 import type { CatalogView } from './catalogView.js';
-import { MAX_STREAMS_PER_RULE } from './dcrGroups.js';
-import { REPO_ROOT, type StorageNames } from './generate.js';
-import {
-  armActions,
-  BROAD_ROLES,
-  BUILT_IN_ROLES,
-  CUSTOM_INCIDENT_ROLE,
-  type Principal,
-  REQUIRED_ASSIGNMENTS,
-  roleVariableName,
-} from './roles.js';
-import { WALLARM_TABLE_TOKEN } from './sentinelRules.js';
+import { REPO_ROOT } from './generate.js';
+import { APP_SETTINGS, GENERATED, MAIN, RULES, type Rules, type Target } from './posture.js';
+import { armActions, BROAD_ROLES, BUILT_IN_ROLES, CUSTOM_INCIDENT_ROLE, type Principal, REQUIRED_ASSIGNMENTS } from './roles.js';
+import { type WorkbookItem, workbookQueries } from './shippedKql.js';
 
 export interface Problem {
-  /** Which check found it (syntax, references, generated, tables, dcrs, roles, storage, functionApp, settings, …). */
+  /** Which check found it (syntax, types, references, storage, functionApp, settings, roles, …). */
   readonly check: string;
   readonly message: string;
 }
@@ -63,19 +58,11 @@ export type SettingsTable = Readonly<Record<string, { readonly schema: z.ZodType
 export interface CheckInputs {
   readonly project: Project;
   readonly view: CatalogView;
-  readonly storage: StorageNames;
   readonly settings?: SettingsTable;
   /** Microsoft's Bicep types of the resources used (test/infra/bicep-types). */
   readonly types?: VendoredTypes;
 }
 
-export const MAIN = 'infra/main.bicep';
-export const GENERATED = {
-  tables: 'infra/generated/tables.json',
-  dcrs: 'infra/generated/dcrs.json',
-  storage: 'infra/generated/storage.json',
-  rules: 'infra/generated/sentinel-rules.json',
-} as const;
 export const WORKBOOK = 'infra/sentinel/workbook.json';
 
 /** Settings the Functions host reads (not the app): allowed besides SETTINGS. */
@@ -88,25 +75,6 @@ export const DELIBERATELY_OPTIONAL: Readonly<Record<string, string>> = {
     "its default follows AZURE_CLOUD (shared/clouds.ts); set it by hand only for a Graph the table lacks (DoD's dod-graph.microsoft.us)",
   EMULATOR_CA_FILE: "the local emulators' CA, local only",
 };
-
-/** App settings Flex Consumption rejects or ignores (runtime and deployment are functionAppConfig there). */
-export const FLEX_REJECTED_SETTINGS: readonly string[] = [
-  'FUNCTIONS_EXTENSION_VERSION',
-  'FUNCTIONS_WORKER_RUNTIME',
-  'FUNCTIONS_WORKER_RUNTIME_VERSION',
-  'FUNCTIONS_MAX_HTTP_CONCURRENCY',
-  'FUNCTIONS_WORKER_PROCESS_COUNT',
-  'FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED',
-  'SCM_DO_BUILD_DURING_DEPLOYMENT',
-  'ENABLE_ORYX_BUILD',
-  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
-  'WEBSITE_CONTENTSHARE',
-  'WEBSITE_CONTENTOVERVNET',
-  'WEBSITE_NODE_DEFAULT_VERSION',
-  'WEBSITE_RUN_FROM_PACKAGE',
-  'WEBSITE_SKIP_CONTENTSHARE_VALIDATION',
-  'WEBSITE_VNET_ROUTE_ALL',
-];
 
 /** loadTextContent and loadJsonContent refuse larger files (Bicep file functions). */
 export const LOAD_LIMITS: Readonly<Record<string, number>> = { loadTextContent: 131_072, loadJsonContent: 1_048_576 };
@@ -133,65 +101,48 @@ export async function loadProject(files: Readonly<Record<string, string>> = read
   return parseProject(await bicepParser(), files);
 }
 
-function parseJson<T = unknown>(project: Project, file: string): T | undefined {
-  const text = project.files[file];
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-const main = (project: Project) => project.bicep.get(MAIN);
-
 const problem =
   (check: string) =>
   (message: string): Problem => ({ check, message });
 
-/** A value of an expression's literal, following vars and module parameters to a parameter's default. */
+function mainParams(project: Project): Set<string> {
+  const main = project.bicep.get(MAIN);
+  return new Set(main ? declarations(main).flatMap((d) => (d.kind === 'param' ? [d.name] : [])) : []);
+}
+
+/** The literal an expression stands for: through vars, module parameters, `object.key` and a parameter's default. */
 function literalOf(project: Project, ref: Ref): unknown {
   for (const r of resolve(project, ref)) {
     const lit = literalValue(r.node);
     if (lit !== undefined) return lit;
-    if (r.node.type === 'identifier') {
-      const d = declaration(r.file, r.node.text, ['param']);
-      const value = d && declaredValue(d);
-      if (value) return literalValue(value);
+    const object = r.node.type === 'member_expression' ? r.node.childForFieldName('object') : null;
+    for (const o of object ? resolve(project, { file: r.file, node: object }) : []) {
+      const value = property(o.node, r.node.childForFieldName('property')?.text ?? '');
+      if (value) return literalOf(project, { file: o.file, node: value });
     }
+    const param = r.node.type === 'identifier' ? declaration(r.file, r.node.text, ['param']) : undefined;
+    const value = param && declaredValue(param);
+    if (value) return literalValue(value);
   }
   return undefined;
 }
 
-/** `X.a.b` where X is (a var holding) `loadJsonContent(file)`: the file and the property path. */
-function loadedJson(project: Project, ref: Ref, depth = 0): { file: string; keys: string[] } | undefined {
-  if (depth > 20) return undefined;
+/** `X.a.b` where X is (a var holding) `loadJsonContent(file)`: the file and the keys. */
+function loadedJson(project: Project, ref: Ref): { file: string; keys: string[] } | undefined {
   const n = unwrap(ref.node);
   if (n.type === 'member_expression') {
     const object = n.childForFieldName('object');
-    const prop = n.childForFieldName('property');
-    const inner = object ? loadedJson(project, { file: ref.file, node: object }, depth + 1) : undefined;
-    return inner && prop ? { file: inner.file, keys: [...inner.keys, prop.text] } : undefined;
+    const inner = object ? loadedJson(project, { file: ref.file, node: object }) : undefined;
+    return inner && { file: inner.file, keys: [...inner.keys, n.childForFieldName('property')?.text ?? ''] };
   }
-  if (callName(n) === 'loadJsonContent') {
-    const file = loadedPath(ref.file, n);
-    return file ? { file, keys: [] } : undefined;
-  }
-  if (n.type === 'identifier') {
-    for (const r of resolve(project, { file: ref.file, node: n })) {
-      if (r.file === ref.file && r.node.startIndex === n.startIndex) continue;
-      const found = loadedJson(project, r, depth + 1);
-      if (found) return found;
-    }
-  }
-  return undefined;
+  const file = callName(n) === 'loadJsonContent' ? loadedPath(ref.file, n) : undefined;
+  if (file) return { file, keys: [] };
+  if (n.type !== 'identifier') return undefined;
+  return resolve(project, ref)
+    .filter((r) => r.node.startIndex !== n.startIndex || r.file !== ref.file)
+    .map((r) => loadedJson(project, r))
+    .find(Boolean);
 }
-
-const loopsOver = (project: Project, r: Resource, file: string, keys: readonly string[]) => {
-  const loop = r.body?.loop;
-  const src = loop && loadedJson(project, { file: r.file, node: loop.iterable });
-  return src?.file === file && src.keys.join('.') === keys.join('.');
-};
 
 // ---- syntax and references --------------------------------------------------------------------------------------
 
@@ -201,231 +152,90 @@ export function checkSyntax(project: Project): Problem[] {
   return [...project.bicep.values()].flatMap((f) => syntaxErrors(f).map((e) => p(`${e.at}: syntax error: ${e.message}`)));
 }
 
+/** What the Bicep compiler would refuse across files: modules and their parameters, loaded files and their sizes. */
 export function checkReferences(project: Project): Problem[] {
   const p = problem('references');
-  const out: Problem[] = [];
-  if (!main(project)) out.push(p(`${MAIN} is missing`));
+  const out: Problem[] = project.bicep.has(MAIN) ? [] : [p(`${MAIN} is missing`)];
   for (const m of allModules(project)) {
-    if (m.target !== undefined) {
-      const target = project.bicep.get(m.target);
-      if (!(m.target in project.files))
-        out.push(p(`${where(m.file, m.node)}: module ${m.symbol} uses ${m.source}, which does not exist (${m.target})`));
-      else if (target) {
-        // What the Bicep compiler would say: every parameter passed exists, every required one is passed.
-        const declared = declarations(target).filter((d) => d.kind === 'param');
-        const passed = properties(property(m.body?.object, 'params')).map(propertyKey);
-        for (const name of passed)
-          if (!declared.some((d) => d.name === name))
-            out.push(p(`${where(m.file, m.node)}: module ${m.symbol} passes ${name}, which ${m.target} does not declare`));
-        for (const d of declared)
-          if (declaredValue(d) === undefined && !passed.includes(d.name))
-            out.push(p(`${where(m.file, m.node)}: module ${m.symbol} does not pass ${d.name}, which ${m.target} requires`));
-      }
-    } else if (!AVM_REFERENCE.test(m.source)) {
-      out.push(
-        p(
-          `${where(m.file, m.node)}: module ${m.symbol} uses ${m.source}: use an Azure Verified Module with a pinned version (br/public:avm/…:x.y.z)`,
-        ),
-      );
-    }
+    const at = `${where(m.file, m.node)}: module ${m.symbol}`;
+    const target = m.target === undefined ? undefined : project.bicep.get(m.target);
+    if (m.target === undefined && !AVM_REFERENCE.test(m.source))
+      out.push(p(`${at} uses ${m.source}: use an Azure Verified Module with a pinned version (br/public:avm/…:x.y.z)`));
+    if (m.target !== undefined && !target) out.push(p(`${at} uses ${m.source}, which does not exist (${m.target})`));
+    const declared = target ? declarations(target).filter((d) => d.kind === 'param') : [];
+    const passed = properties(property(m.body?.object, 'params')).map(propertyKey);
+    for (const name of target ? passed : [])
+      if (!declared.some((d) => d.name === name)) out.push(p(`${at} passes ${name}, which ${m.target} does not declare`));
+    for (const d of declared)
+      if (declaredValue(d) === undefined && !passed.includes(d.name))
+        out.push(p(`${at} does not pass ${d.name}, which ${m.target} requires`));
   }
-  for (const f of project.bicep.values()) {
+  for (const f of project.bicep.values())
     for (const call of descendants(f.root, ['call_expression'])) {
-      const name = callName(call);
-      if (!name?.startsWith('load')) continue;
+      const name = callName(call) ?? '';
+      if (!name.startsWith('load')) continue;
       const target = loadedPath(f, call);
-      if (target === undefined) {
-        out.push(p(`${where(f, call)}: ${name} needs a literal path`));
-        continue;
-      }
-      const text = project.files[target];
-      if (text === undefined)
+      const text = target === undefined ? undefined : project.files[target];
+      const limit = LOAD_LIMITS[name] ?? Number.POSITIVE_INFINITY;
+      if (target === undefined) out.push(p(`${where(f, call)}: ${name} needs a literal path`));
+      else if (text === undefined)
         out.push(p(`${where(f, call)}: ${name}('${stringValue(callArguments(call)[0])}') — ${target} does not exist`));
-      else if (LOAD_LIMITS[name] !== undefined && text.length > (LOAD_LIMITS[name] as number))
-        out.push(p(`${where(f, call)}: ${target} has ${text.length} characters; ${name} accepts ${LOAD_LIMITS[name]}`));
-      else if (name === 'loadJsonContent') {
-        try {
-          JSON.parse(text);
-        } catch (e) {
-          out.push(p(`${target} is not valid JSON: ${(e as Error).message}`));
-        }
-      }
+      else if (text.length > limit) out.push(p(`${where(f, call)}: ${target} has ${text.length} characters; ${name} accepts ${limit}`));
     }
-  }
   return out;
 }
 
-// ---- generated JSON against the catalog --------------------------------------------------------------------------
+// ---- the posture: one table of "this value must be that" --------------------------------------------------------
 
-interface GeneratedTables {
-  tables: { table: string; wallarmSingle: boolean; columns: { name: string; type: string }[] }[];
+/** What a target finds: where each is, its expression, and a resource's loop. */
+function targets(project: Project, target: Target): { at: string; ref: Ref; loop?: Loop }[] {
+  if ('resource' in target)
+    return allResources(project).flatMap((r) =>
+      r.type === target.resource && !r.existing && r.body
+        ? [{ at: where(r.file, r.node), ref: { file: r.file, node: r.body.object }, ...(r.body.loop ? { loop: r.body.loop } : {}) }]
+        : [],
+    );
+  if ('module' in target)
+    return allModules(project).flatMap((m) =>
+      m.source.startsWith(target.module) && m.body ? [{ at: where(m.file, m.node), ref: { file: m.file, node: m.body.object } }] : [],
+    );
+  const file = project.bicep.get(target.file ?? MAIN);
+  const output = file && declaration(file, target.output, ['output']);
+  const value = output && declaredValue(output);
+  return file && value ? [{ at: `${where(file, output.node)}: output ${target.output}`, ref: { file, node: value } }] : [];
 }
-interface GeneratedRules {
-  rules: {
-    name: string;
-    streams: { table: string; wallarmSingle: boolean; columns: { name: string; type: string }[]; transformKql: string }[];
-  }[];
-}
 
-const sameColumns = (a: readonly { name: string; type: string }[], b: readonly { name: string; type: string }[]) =>
-  a.length === b.length && a.every((c, i) => c.name === b[i]?.name && c.type.toLowerCase() === b[i]?.type.toLowerCase());
-
-export function checkGenerated(project: Project, view: CatalogView, storage: StorageNames): Problem[] {
-  const p = problem('generated');
-  const out: Problem[] = [];
-  const regenerate = 'run npm run infra:generate';
-  const tables = parseJson<GeneratedTables>(project, GENERATED.tables);
-  const rules = parseJson<GeneratedRules>(project, GENERATED.dcrs);
-  if (!tables?.tables) out.push(p(`${GENERATED.tables} is missing or not JSON: ${regenerate}`));
-  if (!rules?.rules) out.push(p(`${GENERATED.dcrs} is missing or not JSON: ${regenerate}`));
-  const streamTypes = (cols: readonly { name: string; type: string }[]) =>
-    cols.map((c) => ({ name: c.name, type: c.type === 'guid' ? 'string' : c.type }));
-
-  for (const t of view.tables) {
-    if (tables?.tables) {
-      const entry = tables.tables.find((x) => x.table === t.table);
-      if (!entry) out.push(p(`catalog table ${t.table} has no table in ${GENERATED.tables}: ${regenerate}`));
-      else {
-        if (!sameColumns(entry.columns, t.columns))
-          out.push(p(`columns of ${t.table} in ${GENERATED.tables} differ from the catalog: ${regenerate}`));
-        if (entry.wallarmSingle !== t.wallarmSingle)
-          out.push(p(`${t.table}: wallarmSingle in ${GENERATED.tables} differs from the catalog: ${regenerate}`));
-      }
+export function checkRules(project: Project, { target, paths }: Rules): string[] {
+  const found = targets(project, target);
+  const what =
+    'resource' in target ? `${target.resource} resource` : 'module' in target ? `module ${target.module}…` : `output ${target.output}`;
+  if (!found.length) return [`no ${what} (${[...new Set(Object.values(paths).map(([, why]) => why))].join('; ')})`];
+  const params = mainParams(project);
+  return Object.entries(paths).flatMap(([path, [expect, why]]) => {
+    if (typeof expect === 'object' && 'loops' in expect) {
+      const [file, key] = expect.loops;
+      const loops = found.some(({ ref, loop }) => {
+        const source = loop && loadedJson(project, { file: ref.file, node: loop.iterable });
+        return source?.file === file && source.keys.join('.') === key;
+      });
+      return loops ? [] : [`no ${what} loops over ${file} ${key} (${why})`];
     }
-    if (rules?.rules) {
-      const holders = rules.rules.filter((r) => r.streams?.some((s) => s.table === t.table));
-      if (!holders.length)
-        out.push(p(`stream ${t.stream} (catalog table ${t.table}) is in no data collection rule in ${GENERATED.dcrs}: ${regenerate}`));
-      if (holders.length > 1)
-        out.push(
-          p(
-            `stream ${t.stream} is in ${holders.length} data collection rules (${holders.map((h) => h.name).join(', ')}); the app maps each stream to one`,
-          ),
-        );
-      const s = holders[0]?.streams.find((x) => x.table === t.table);
-      if (s && !sameColumns(s.columns, streamTypes(t.columns)))
-        out.push(p(`stream ${t.stream} in ${GENERATED.dcrs} declares other columns than the catalog: ${regenerate}`));
-      if (s && !s.transformKql) out.push(p(`stream ${t.stream} has no transformKql, so no data flow can route it`));
-    }
-  }
-  const known = new Set(view.tables.map((t) => t.table));
-  for (const x of tables?.tables ?? [])
-    if (!known.has(x.table)) out.push(p(`${GENERATED.tables} declares ${x.table}, which the catalog does not have: ${regenerate}`));
-  for (const r of rules?.rules ?? []) {
-    if (r.streams.length > MAX_STREAMS_PER_RULE)
-      out.push(
-        p(
-          `data collection rule ${r.name} declares ${r.streams.length} streams; a DCR allows ${MAX_STREAMS_PER_RULE} streams and data flows`,
-        ),
-      );
-    for (const s of r.streams)
-      if (!known.has(s.table))
-        out.push(p(`data collection rule ${r.name} declares ${s.table}, which the catalog does not have: ${regenerate}`));
-  }
-  const names = new Set((rules?.rules ?? []).map((r) => r.name));
-  if (names.size !== (rules?.rules ?? []).length) out.push(p(`${GENERATED.dcrs}: rule names repeat; DCR names must be unique`));
-
-  const stored = parseJson<StorageNames>(project, GENERATED.storage);
-  for (const kind of ['queues', 'tables', 'containers'] as const) {
-    if (JSON.stringify(stored?.[kind]) !== JSON.stringify(storage[kind]))
-      out.push(
-        p(
-          `${GENERATED.storage} ${kind} ${JSON.stringify(stored?.[kind])} differ from shared/storage/names.ts ${JSON.stringify(storage[kind])}: ${regenerate}`,
-        ),
-      );
-  }
-  if (!parseJson<{ rules?: unknown[] }>(project, GENERATED.rules)?.rules?.length)
-    out.push(p(`${GENERATED.rules} is missing or has no rules: ${regenerate}`));
-  return out;
-}
-
-// ---- tables and data collection rules -----------------------------------------------------------------------------
-
-export function checkTables(project: Project): Problem[] {
-  const p = problem('tables');
-  const tables = allResources(project).filter((r) => r.type === 'Microsoft.OperationalInsights/workspaces/tables' && !r.existing);
-  const looping = tables.find((r) => loopsOver(project, r, GENERATED.tables, ['tables']));
-  if (!looping)
-    return [
-      p(
-        `no Microsoft.OperationalInsights/workspaces/tables resource loops over the tables of ${GENERATED.tables}: the catalog's tables would not be created`,
-      ),
-    ];
-  const v = looping.body?.loop?.variable ?? '';
-  const out: Problem[] = [];
-  const name = property(looping.body?.object, 'name');
-  if (!name?.text.includes(`${v}.table`)) out.push(p(`${where(looping.file, looping.node)}: the table name must come from ${v}.table`));
-  const columns = propertyPath(looping.body?.object, 'properties.schema.columns');
-  if (columns?.text !== `${v}.columns`)
-    out.push(p(`${where(looping.file, looping.node)}: properties.schema.columns must be ${v}.columns (the catalog's columns and types)`));
-  const schemaName = propertyPath(looping.body?.object, 'properties.schema.name');
-  if (!schemaName || schemaName.text !== name?.text)
-    out.push(p(`${where(looping.file, looping.node)}: properties.schema.name must equal the table name`));
-  return out;
-}
-
-export function checkDataCollectionRules(project: Project, settings: SettingsTable = SETTINGS): Problem[] {
-  const p = problem('dcrs');
-  const rules = allResources(project).filter((r) => r.type === 'Microsoft.Insights/dataCollectionRules' && !r.existing);
-  const dcr = rules.find((r) => loopsOver(project, r, GENERATED.dcrs, ['rules']));
-  if (!dcr)
-    return [p(`no Microsoft.Insights/dataCollectionRules resource loops over the rules of ${GENERATED.dcrs}: no stream could be ingested`)];
-  const out: Problem[] = [];
-  const at = where(dcr.file, dcr.node);
-  const v = dcr.body?.loop?.variable ?? '';
-  const obj = dcr.body?.object;
-  if (stringValue(property(obj, 'kind')) !== 'Direct')
-    out.push(p(`${at}: kind must be 'Direct' (the rule then has its own logs-ingestion endpoint; no DCE needed)`));
-  const propsNode = property(obj, 'properties');
-  const props = propsNode ? objectEntries(project, { file: dcr.file, node: propsNode }) : new Map<string, Ref[]>();
-
-  const declarationsValue = props.get('streamDeclarations')?.[0]?.node;
-  if (!declarationsValue) out.push(p(`${at}: properties.streamDeclarations is missing: no stream would be declared`));
-  else if (callName(declarationsValue) !== 'toObject' || callArguments(declarationsValue)[0]?.text !== `${v}.streams`)
-    out.push(p(`${at}: streamDeclarations must be toObject(${v}.streams, …): one declaration per generated stream`));
-
-  const flows = props.get('dataFlows')?.[0]?.node;
-  if (!flows) out.push(p(`${at}: properties.dataFlows is missing: declared streams would go nowhere`));
-  else if (callName(flows) !== 'map' || callArguments(flows)[0]?.text !== `${v}.streams`)
-    out.push(p(`${at}: dataFlows must be map(${v}.streams, …): one data flow per generated stream`));
-  else {
-    const lambda = callArguments(flows)[1];
-    const flowObject = lambda?.type === 'lambda_expression' ? lambda.namedChildren[lambda.namedChildren.length - 1] : undefined;
-    for (const key of ['streams', 'destinations', 'outputStream', 'transformKql'])
-      if (!property(flowObject, key)) out.push(p(`${at}: each data flow needs ${key}`));
-  }
-  const destinations = props.get('destinations')?.[0]?.node;
-  if (!property(destinations, 'logAnalytics'))
-    out.push(p(`${at}: properties.destinations.logAnalytics is missing: the rule would not write to the workspace`));
-
-  const tables = allResources(project).find((r) => r.file === dcr.file && r.type === 'Microsoft.OperationalInsights/workspaces/tables');
-  const dependsOn = property(obj, 'dependsOn');
-  if (tables && !dependsOn?.namedChildren.some((c) => c.text === tables.symbol))
-    out.push(p(`${at}: the rules must depend on ${tables.symbol}: a DCR whose output table does not exist yet is rejected`));
-
-  // The output the app's LOGS_INGESTION_RULES is built from: one {endpoint, ruleId, streams} per rule.
-  const output = declarations(dcr.file).find((d) => d.kind === 'output' && d.name === 'rules');
-  const outValue = output && declaredValue(output);
-  const outBody = outValue?.type === 'for_statement' ? outValue.childForFieldName('body') : undefined;
-  if (!output || !outBody)
-    out.push(p(`${dcr.file.path}: needs an output "rules" with one entry per data collection rule (for LOGS_INGESTION_RULES)`));
-  else {
-    const endpoint = property(outBody, 'endpoint')?.text ?? '';
-    const ruleId = property(outBody, 'ruleId')?.text ?? '';
-    if (!endpoint.includes('properties.endpoints.logsIngestion'))
-      out.push(p(`${where(dcr.file, output.node)}: endpoint must be the rule's properties.endpoints.logsIngestion (or the DCE's)`));
-    if (!ruleId.includes(`${dcr.symbol}[`) || !ruleId.endsWith('properties.immutableId'))
-      out.push(p(`${where(dcr.file, output.node)}: ruleId must be ${dcr.symbol}[i].properties.immutableId`));
-    if (!property(outBody, 'streams')) out.push(p(`${where(dcr.file, output.node)}: each rule needs its streams`));
-  }
-  const mainFile = main(project);
-  const settingsMap = mainFile ? appSettings(project) : undefined;
-  const rulesSetting = settingsMap?.entries.get('LOGS_INGESTION_RULES')?.[0];
-  const caller = allModules(project).find((m) => m.target === dcr.file.path);
-  if (rulesSetting && caller && !rulesSetting.node.text.includes(`${caller.symbol}.outputs.rules`))
-    out.push(p(`LOGS_INGESTION_RULES must be built from ${caller.symbol}.outputs.rules, the rules the Bicep created`));
-  if (rulesSetting && output) out.push(...jsonShapeProblems(project, 'LOGS_INGESTION_RULES', rulesSetting, settings).map(p));
-  return out;
+    return found.flatMap(({ at, ref, loop }) => {
+      const values = path ? valuesAt(project, ref, path) : [ref];
+      const name = path || 'its value';
+      if (typeof expect === 'object' && 'set' in expect)
+        return values.length > 0 === expect.set ? [] : [`${at}: ${name} must ${expect.set ? '' : 'not '}be set (${why})`];
+      const uses = typeof expect === 'object' && 'uses' in expect ? expect.uses.replace('$', loop?.variable ?? '$') : undefined;
+      const fits = (v: Ref) =>
+        typeof expect !== 'object'
+          ? literalOf(project, v) === expect
+          : uses !== undefined
+            ? v.node.text.includes(uses)
+            : [...rootIdentifiers(project, v)].some((id) => params.has(id));
+      const expected = typeof expect !== 'object' ? `be ${JSON.stringify(expect)}` : uses ? `use ${uses}` : `come from a ${MAIN} parameter`;
+      return values.length && values.every(fits) ? [] : [`${at}: ${name} must ${expected} (${why})`];
+    });
+  });
 }
 
 // ---- role assignments ---------------------------------------------------------------------------------------------
@@ -436,66 +246,53 @@ export interface Assignment {
   /** The role's name: a built-in role's (BUILT_IN_ROLES), or CUSTOM_INCIDENT_ROLE for the role the Bicep defines. */
   readonly role: string | undefined;
   readonly guid: string | undefined;
-  readonly variable: string | undefined;
   readonly scopeType: string | undefined;
   readonly principal: Principal | 'unknown';
-  readonly principalType: string | undefined;
+  readonly principalType: unknown;
   readonly conditionRoots: ReadonlySet<string>;
 }
 
-function roleGuid(project: Project, r: Resource): { guid?: string; variable?: string; custom?: boolean } {
-  const def = propertyPath(r.body?.object, 'properties.roleDefinitionId');
-  if (!def) return {};
-  const custom = def.type === 'member_expression' && def.childForFieldName('property')?.text === 'id';
-  const symbol = custom ? def.childForFieldName('object')?.text : undefined;
-  if (allResources(project).some((x) => x.file === r.file && x.symbol === symbol && x.type === 'Microsoft.Authorization/roleDefinitions'))
-    return { custom: true };
-  const idArg = callName(def) && callArguments(def).length ? callArguments(def)[callArguments(def).length - 1] : def;
-  if (!idArg) return {};
-  const variable =
-    idArg.type === 'member_expression' ? idArg.childForFieldName('property')?.text : idArg.type === 'identifier' ? idArg.text : undefined;
-  let guid: string | undefined;
-  if (idArg.type === 'member_expression') {
-    const object = idArg.childForFieldName('object');
-    for (const o of object ? resolve(project, { file: r.file, node: object }) : []) guid ??= stringValue(property(o.node, variable ?? ''));
-  } else {
-    const v = literalOf(project, { file: r.file, node: idArg });
-    guid = typeof v === 'string' ? v : undefined;
-  }
-  const match = guid?.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i);
-  return { guid: match?.[0].toLowerCase(), variable };
+const ROLE_DEFINITIONS = 'Microsoft.Authorization/roleDefinitions';
+const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+/** The role a roleDefinitionId names: the custom role (`incidentRole.id`) or a GUID (subscriptionResourceId(…, id)). */
+function roleOf(project: Project, r: Resource, def: Node): { guid?: string; custom?: boolean } {
+  const symbol =
+    def.type === 'member_expression' && def.childForFieldName('property')?.text === 'id'
+      ? def.childForFieldName('object')?.text
+      : undefined;
+  if (allResources(project).some((x) => x.file === r.file && x.symbol === symbol && x.type === ROLE_DEFINITIONS)) return { custom: true };
+  const id = callName(def) ? callArguments(def).at(-1) : def;
+  const value = id && literalOf(project, { file: r.file, node: id });
+  const guid = typeof value === 'string' ? GUID.exec(value)?.[0].toLowerCase() : undefined;
+  return guid ? { guid } : {};
 }
 
 export function roleAssignments(project: Project): Assignment[] {
   const all = allResources(project);
-  const mainFile = main(project);
-  const mainParams = new Set(mainFile ? declarations(mainFile).flatMap((d) => (d.kind === 'param' ? [d.name] : [])) : []);
+  const params = mainParams(project);
   return all
-    .filter((r) => r.type === 'Microsoft.Authorization/roleAssignments' && !r.existing)
+    .filter((r) => r.type === 'Microsoft.Authorization/roleAssignments' && !r.existing && r.body)
     .map((r) => {
-      const { guid, variable, custom } = roleGuid(project, r);
-      const scope = property(r.body?.object, 'scope');
-      const scopeNode = scope ? unwrap(scope) : undefined;
+      const body = { file: r.file, node: r.body?.object as Node };
+      const at = (key: string) => valuesAt(project, body, key)[0];
+      const def = at('properties.roleDefinitionId');
+      const { guid, custom } = def ? roleOf(project, r, def.node) : {};
+      const scope = at('scope')?.node;
+      const scopeNode = scope && unwrap(scope);
       const scopeSymbol = scopeNode?.type === 'subscript_expression' ? scopeNode.namedChildren[0]?.text : scopeNode?.text;
-      const target = all.find((x) => x.file === r.file && x.symbol === scopeSymbol);
-      const principal = propertyPath(r.body?.object, 'properties.principalId');
-      const roots = principal ? [...rootIdentifiers(project, { file: r.file, node: principal })] : [];
-      const origins = principal ? resolve(project, { file: r.file, node: principal }).map((x) => x.node.text) : [];
-      const who: Principal | 'unknown' = origins.some((o) => /\.outputs\.principalId$/.test(o))
-        ? 'app'
-        : roots.length === 1 && mainParams.has(roots[0] as string)
-          ? 'deployer'
-          : 'unknown';
-      const principalType = propertyPath(r.body?.object, 'properties.principalType');
+      const principal = at('properties.principalId');
+      const roots = principal ? [...rootIdentifiers(project, principal)] : [];
+      const fromModule = principal ? resolve(project, principal).some((x) => /\.outputs\.principalId$/.test(x.node.text)) : false;
+      const type = at('properties.principalType');
       return {
         at: where(r.file, r.node),
         symbol: r.symbol,
         role: custom ? CUSTOM_INCIDENT_ROLE : guid ? BUILT_IN_ROLES[guid] : undefined,
         guid,
-        variable,
-        scopeType: target?.type,
-        principal: who,
-        principalType: principalType ? String(literalOf(project, { file: r.file, node: principalType }) ?? principalType.text) : undefined,
+        scopeType: all.find((x) => x.file === r.file && x.symbol === scopeSymbol)?.type,
+        principal: fromModule ? 'app' : roots.length === 1 && params.has(roots[0] as string) ? 'deployer' : 'unknown',
+        principalType: type && (literalOf(project, type) ?? type.node.text),
         conditionRoots: r.body?.condition ? rootIdentifiers(project, { file: r.file, node: r.body.condition }) : new Set<string>(),
       };
     });
@@ -509,55 +306,24 @@ function stringsOf(project: Project, ref: Ref, params: Readonly<Record<string, b
   const out: string[] = [];
   for (const r of resolve(project, ref)) {
     const n = r.node;
+    let part: string[] | undefined;
     if (n.type === 'array') {
-      for (const item of n.namedChildren.filter((c) => c.type !== 'comment')) {
-        const value = stringValue(item);
-        if (value === undefined) return undefined;
-        out.push(value);
-      }
+      const items = n.namedChildren.filter((c) => c.type !== 'comment').map(stringValue);
+      part = items.every((i) => i !== undefined) ? (items as string[]) : undefined;
     } else if (callName(n) === 'concat') {
-      for (const arg of callArguments(n)) {
-        const part = stringsOf(project, { file: r.file, node: arg }, params);
-        if (!part) return undefined;
-        out.push(...part);
-      }
+      const parts = callArguments(n).map((arg) => stringsOf(project, { file: r.file, node: arg }, params));
+      part = parts.every((x) => x !== undefined) ? parts.flat() : undefined;
     } else if (n.type === 'ternary_expression') {
       const condition = n.childForFieldName('condition');
       const [root, ...others] = condition ? rootIdentifiers(project, { file: r.file, node: condition }) : [];
-      if (!root || others.length || !Object.hasOwn(params, root)) return undefined;
-      const branch = n.childForFieldName(params[root] ? 'consequence' : 'alternative');
-      const part = branch && stringsOf(project, { file: r.file, node: branch }, params);
-      if (!part) return undefined;
-      out.push(...part);
-    } else return undefined;
+      const branch =
+        root && !others.length && Object.hasOwn(params, root) ? n.childForFieldName(params[root] ? 'consequence' : 'alternative') : null;
+      part = branch ? stringsOf(project, { file: r.file, node: branch }, params) : undefined;
+    }
+    if (!part) return undefined;
+    out.push(...part);
   }
   return out;
-}
-
-/** The custom role's actions, for kqlEnrichment false and true: exactly what the client's operations need. */
-function customRoleProblems(project: Project, operations: RoleOperations): Problem[] {
-  const p = problem('roles');
-  const definitions = allResources(project).filter((r) => r.type === 'Microsoft.Authorization/roleDefinitions' && !r.existing);
-  if (!definitions.length) return [p(`no Microsoft.Authorization/roleDefinitions resource defines ${CUSTOM_INCIDENT_ROLE}`)];
-  return definitions.flatMap((d) => {
-    const permissions = propertyPath(d.body?.object, 'properties.permissions');
-    const actions = propertyPath(
-      permissions?.namedChildren.find((c) => c.type === 'object'),
-      'actions',
-    );
-    return [false, true].flatMap((kqlEnrichment) => {
-      const granted = actions && stringsOf(project, { file: d.file, node: actions }, { kqlEnrichment });
-      if (!granted)
-        return [p(`${where(d.file, d.node)}: permissions[0].actions must be a literal list (optionally joined by kqlEnrichment)`)];
-      const calls = [...Object.entries(operations.sentinel), ...(kqlEnrichment ? Object.entries(operations.query) : [])];
-      const needed = new Map(calls.flatMap(([name, op]) => armActions(op).map((a) => [a, `${name} (${op.method} ${op.path})`] as const)));
-      const when = `with kqlEnrichment ${kqlEnrichment}`;
-      return [
-        ...[...needed].filter(([a]) => !granted.includes(a)).map(([a, call]) => p(`${d.symbol} lacks ${a}, which ${call} needs (${when})`)),
-        ...granted.filter((a) => !needed.has(a)).map((a) => p(`${d.symbol} grants ${a}, which no operation of the client needs (${when})`)),
-      ];
-    });
-  });
 }
 
 export interface RoleOperations {
@@ -567,160 +333,55 @@ export interface RoleOperations {
 
 export const ROLE_OPERATIONS: RoleOperations = { sentinel: SENTINEL_OPERATIONS, query: WORKSPACE_QUERY_OPERATIONS };
 
+/** The custom role's actions, for kqlEnrichment false and true: exactly what the client's operations need. */
+function customRoleProblems(project: Project, operations: RoleOperations): string[] {
+  const definitions = allResources(project).filter((r) => r.type === ROLE_DEFINITIONS && !r.existing && r.body);
+  if (!definitions.length) return [`no ${ROLE_DEFINITIONS} resource defines ${CUSTOM_INCIDENT_ROLE}`];
+  return definitions.flatMap((d) => {
+    const actions = valuesAt(project, { file: d.file, node: d.body?.object as Node }, 'properties.permissions[].actions')[0];
+    return [false, true].flatMap((kqlEnrichment) => {
+      const granted = actions && stringsOf(project, actions, { kqlEnrichment });
+      if (!granted) return [`${where(d.file, d.node)}: permissions[0].actions must be a literal list (optionally joined by kqlEnrichment)`];
+      const calls = [...Object.entries(operations.sentinel), ...(kqlEnrichment ? Object.entries(operations.query) : [])];
+      const needed = new Map(calls.flatMap(([name, op]) => armActions(op).map((a) => [a, `${name} (${op.method} ${op.path})`] as const)));
+      const when = `with kqlEnrichment ${kqlEnrichment}`;
+      return [
+        ...[...needed].filter(([a]) => !granted.includes(a)).map(([a, call]) => `${d.symbol} lacks ${a}, which ${call} needs (${when})`),
+        ...granted.filter((a) => !needed.has(a)).map((a) => `${d.symbol} grants ${a}, which no operation of the client needs (${when})`),
+      ];
+    });
+  });
+}
+
 export function checkRoles(project: Project, operations: RoleOperations = ROLE_OPERATIONS): Problem[] {
-  const p = problem('roles');
-  const out: Problem[] = [];
   const found = roleAssignments(project);
+  const out: string[] = [];
   for (const a of found) {
-    const name = a.role;
-    if (!a.guid && !name) out.push(p(`${a.at}: ${a.symbol}: roleDefinitionId is not a built-in role id the checker can read`));
-    else if (!name)
+    if (!a.role)
       out.push(
-        p(
-          `${a.at}: ${a.symbol} assigns ${BROAD_ROLES[a.guid ?? ''] ?? a.guid}, which is not one of the roles this deployment may assign (least privilege)`,
-        ),
+        a.guid
+          ? `${a.at}: ${a.symbol} assigns ${BROAD_ROLES[a.guid] ?? a.guid}, which is not one of the roles this deployment may assign (least privilege)`
+          : `${a.at}: ${a.symbol}: roleDefinitionId is not a role id the checker can read`,
       );
-    else if (a.variable && a.variable !== roleVariableName(name))
-      out.push(p(`${a.at}: ${a.variable} holds ${a.guid}, the id of ${name}, not of the role its name says`));
     if (!a.scopeType)
       out.push(
-        p(
-          `${a.at}: ${a.symbol} is not scoped to a resource of this deployment (least privilege: scope it to the one resource that needs it)`,
-        ),
+        `${a.at}: ${a.symbol} is not scoped to a resource of this deployment (least privilege: scope it to the one resource that needs it)`,
       );
     if (a.principal === 'app' && a.principalType !== 'ServicePrincipal')
-      out.push(p(`${a.at}: ${a.symbol}: principalType must be 'ServicePrincipal' for the managed identity`));
-    const required = REQUIRED_ASSIGNMENTS.find((x) => x.role === name && x.scope === a.scopeType && x.principal === a.principal);
-    if (name && a.scopeType && !required)
-      out.push(p(`${a.at}: unexpected role assignment: ${name} on ${a.scopeType} for the ${a.principal} identity`));
+      out.push(`${a.at}: ${a.symbol}: principalType must be 'ServicePrincipal' for the managed identity`);
+    const required = REQUIRED_ASSIGNMENTS.find((x) => x.role === a.role && x.scope === a.scopeType && x.principal === a.principal);
+    if (a.role && a.scopeType && !required)
+      out.push(`${a.at}: unexpected role assignment: ${a.role} on ${a.scopeType} for the ${a.principal} identity`);
     for (const param of required?.onlyWhen ?? [])
       if (!a.conditionRoots.has(param))
         out.push(
-          p(
-            `${a.at}: ${name} on ${a.scopeType} must be assigned only when ${param} says so (its condition does not depend on main.bicep's ${param})`,
-          ),
+          `${a.at}: ${a.role} on ${a.scopeType} must be assigned only when ${param} says so (its condition does not depend on ${MAIN}'s ${param})`,
         );
   }
-  for (const req of REQUIRED_ASSIGNMENTS) {
-    const has = found.some((a) => a.role === req.role && a.scopeType === req.scope && a.principal === req.principal);
-    if (!has) out.push(p(`missing role assignment: ${req.role} on ${req.scope} for the ${req.principal} identity (${req.why})`));
-  }
-  // Every named role variable holds the id of the role its name says.
-  for (const f of project.bicep.values()) {
-    const rolesVar = declaration(f, 'roles', ['var']);
-    for (const prop of properties(rolesVar && declaredValue(rolesVar))) {
-      const guid = stringValue(prop.namedChildren[1])?.toLowerCase();
-      const expected = Object.entries(BUILT_IN_ROLES).find(([, n]) => roleVariableName(n) === propertyKey(prop))?.[0];
-      if (guid && expected && guid !== expected)
-        out.push(
-          p(`${where(f, prop)}: roles.${propertyKey(prop)} is ${guid}; the built-in role ${BUILT_IN_ROLES[expected]} is ${expected}`),
-        );
-    }
-  }
-  return [...out, ...customRoleProblems(project, operations)];
-}
-
-// ---- storage -------------------------------------------------------------------------------------------------------
-
-export function checkStorage(project: Project, storage: StorageNames): Problem[] {
-  const p = problem('storage');
-  const out: Problem[] = [];
-  const accounts = allResources(project).filter((r) => r.type === 'Microsoft.Storage/storageAccounts' && !r.existing);
-  if (!accounts.length) return [p('no Microsoft.Storage/storageAccounts resource')];
-  for (const a of accounts) {
-    const at = where(a.file, a.node);
-    const props = property(a.body?.object, 'properties');
-    const expect = (key: string, value: unknown, why: string) => {
-      const node = property(props, key);
-      if (!node || literalOf(project, { file: a.file, node }) !== value)
-        out.push(p(`${at}: properties.${key} must be ${JSON.stringify(value)} (${why})`));
-    };
-    expect('allowSharedKeyAccess', false, 'shared key access disabled: identity only');
-    expect('minimumTlsVersion', 'TLS1_2', 'TLS 1.2');
-    expect('allowBlobPublicAccess', false, 'no anonymous blob access');
-    const https = property(props, 'supportsHttpsTrafficOnly');
-    if (https && literalValue(https) !== true) out.push(p(`${at}: supportsHttpsTrafficOnly must not be false`));
-  }
-  const all = allResources(project);
-  const kinds = [
-    ['queues', 'Microsoft.Storage/storageAccounts/queueServices/queues'],
-    ['tables', 'Microsoft.Storage/storageAccounts/tableServices/tables'],
-    ['containers', 'Microsoft.Storage/storageAccounts/blobServices/containers'],
-  ] as const;
-  for (const [kind, type] of kinds) {
-    if (!storage[kind].length) continue;
-    if (!all.some((r) => r.type === type && loopsOver(project, r, GENERATED.storage, [kind])))
-      out.push(p(`no ${type} resource loops over ${GENERATED.storage} ${kind}: ${storage[kind].join(', ')} would not be created`));
-  }
-  for (const f of project.bicep.values()) {
-    for (const call of descendants(f.root, ['call_expression'])) {
-      const fn = call.namedChildren[0];
-      const name = fn?.type === 'member_expression' ? fn.childForFieldName('property')?.text : fn?.text;
-      if (name && /^list(Keys|AccountSas|ServiceSas|ConnectionStrings)$/.test(name))
-        out.push(p(`${where(f, call)}: ${name}() reads keys; the app must use its managed identity`));
-    }
-    for (const s of descendants(f.root, ['string_content']))
-      if (/AccountKey=|SharedAccessSignature=/.test(s.text))
-        out.push(p(`${where(f, s)}: a storage connection string with a key; use identity-based settings`));
-  }
-  return out;
-}
-
-// ---- function app ------------------------------------------------------------------------------------------------
-
-export function checkFunctionApp(project: Project): Problem[] {
-  const p = problem('functionApp');
-  const sites = allResources(project).filter((r) => r.type === 'Microsoft.Web/sites' && !r.existing);
-  const site = sites.find((s) => (stringValue(property(s.body?.object, 'kind')) ?? '').includes('functionapp'));
-  if (!site) return [p('no Microsoft.Web/sites resource of kind functionapp')];
-  const out: Problem[] = [];
-  const at = where(site.file, site.node);
-  const obj = site.body?.object;
-  const lit = (dotted: string) => {
-    const n = propertyPath(obj, dotted);
-    return n ? literalOf(project, { file: site.file, node: n }) : undefined;
-  };
-  const expect = (dotted: string, value: unknown, why: string) => {
-    if (lit(dotted) !== value) out.push(p(`${at}: ${dotted} must be ${JSON.stringify(value)} (${why})`));
-  };
-  expect('properties.httpsOnly', true, 'HTTPS only');
-  expect('properties.siteConfig.ftpsState', 'Disabled', 'FTPS disabled');
-  expect('properties.siteConfig.minTlsVersion', '1.2', 'TLS 1.2');
-  expect('properties.functionAppConfig.runtime.name', 'node', 'Node.js runtime');
-  expect('properties.functionAppConfig.runtime.version', '22', 'Node 22: Node 20 is past end of life');
-  expect('properties.functionAppConfig.deployment.storage.type', 'blobContainer', 'Flex Consumption deployment container');
-  expect(
-    'properties.functionAppConfig.deployment.storage.authentication.type',
-    'UserAssignedIdentity',
-    'the package is read with the managed identity, not a key',
-  );
-  expect('identity.type', 'UserAssigned', 'user-assigned managed identity');
-  if (!propertyPath(obj, 'properties.keyVaultReferenceIdentity'))
-    out.push(
-      p(`${at}: properties.keyVaultReferenceIdentity must be the user-assigned identity, or Key Vault references resolve with none`),
-    );
-  const mainFile = main(project);
-  const mainParams = new Set(
-    mainFile
-      ? declarations(mainFile)
-          .filter((d) => d.kind === 'param')
-          .map((d) => d.name)
-      : [],
-  );
-  for (const key of ['instanceMemoryMB', 'maximumInstanceCount']) {
-    const n = propertyPath(obj, `properties.functionAppConfig.scaleAndConcurrency.${key}`);
-    const roots = n ? rootIdentifiers(project, { file: site.file, node: n }) : new Set<string>();
-    if (![...roots].some((r) => mainParams.has(r)))
-      out.push(p(`${at}: functionAppConfig.scaleAndConcurrency.${key} must come from a main.bicep parameter`));
-  }
-  const flexPlan = [...project.bicep.values()].some((f) =>
-    descendants(f.root, ['object']).some(
-      (o) => stringValue(property(o, 'name')) === 'FC1' && stringValue(property(o, 'tier')) === 'FlexConsumption',
-    ),
-  );
-  if (!flexPlan) out.push(p('no plan with sku { name: FC1, tier: FlexConsumption }'));
-  if (!propertyPath(obj, 'properties.serverFarmId')) out.push(p(`${at}: properties.serverFarmId must name the Flex Consumption plan`));
-  return out;
+  for (const req of REQUIRED_ASSIGNMENTS)
+    if (!found.some((a) => a.role === req.role && a.scopeType === req.scope && a.principal === req.principal))
+      out.push(`missing role assignment: ${req.role} on ${req.scope} for the ${req.principal} identity (${req.why})`);
+  return [...out, ...customRoleProblems(project, operations)].map(problem('roles'));
 }
 
 // ---- app settings ------------------------------------------------------------------------------------------------
@@ -733,7 +394,7 @@ export interface AppSettings {
 /** The app settings the Bicep sets: the `appsettings` config resource of the site, resolved across modules. */
 export function appSettings(project: Project): AppSettings | undefined {
   const config = allResources(project).find(
-    (r) => r.type === 'Microsoft.Web/sites/config' && literalValue(property(r.body?.object, 'name')) === 'appsettings',
+    (r) => r.type === APP_SETTINGS && literalValue(property(r.body?.object, 'name')) === 'appsettings',
   );
   const props = config && property(config.body?.object, 'properties');
   if (!config || !props) return undefined;
@@ -743,22 +404,21 @@ export function appSettings(project: Project): AppSettings | undefined {
 /** A value that is a Key Vault reference: a call to a function whose body is '@Microsoft.KeyVault(…)', or such a literal. */
 function isKeyVaultReference(ref: Ref): boolean {
   const n = unwrap(ref.node);
-  if (n.type === 'string') return n.text.startsWith("'@Microsoft.KeyVault(");
   const name = callName(n);
-  const fn = name ? declarations(ref.file).find((d) => d.kind === 'func' && d.name === name) : undefined;
-  const body = fn?.node.namedChildren[fn.node.namedChildren.length - 1];
+  const fn = name ? declaration(ref.file, name, ['func']) : undefined;
+  const body = n.type === 'string' ? n : fn?.node.namedChildren.at(-1);
   return body?.type === 'string' && body.text.startsWith("'@Microsoft.KeyVault(");
 }
 
-/** The parameter a setting's value comes from: `param` or `string(param)`, in main.bicep. */
+/** The main.bicep parameter a setting's value comes from: `param` or `string(param)`. */
 function sourceParam(ref: Ref) {
   let n = unwrap(ref.node);
   if (callName(n) === 'string' && callArguments(n).length === 1) n = callArguments(n)[0] as Node;
-  if (n.type !== 'identifier') return undefined;
-  const d = declaration(ref.file, n.text, ['param']);
-  return d && ref.file.path === MAIN ? d : undefined;
+  return n.type === 'identifier' && ref.file.path === MAIN ? declaration(ref.file, n.text, ['param']) : undefined;
 }
 
+/** Settings that are JSON lists built from Bicep objects, and plausible values for the keys their elements have. */
+const JSON_SETTINGS = ['SENTINEL_WORKSPACES', 'LOGS_INGESTION_RULES'];
 const SAMPLE: Readonly<Record<string, unknown>> = {
   subscriptionId: '00000000-0000-0000-0000-000000000000',
   endpoint: 'https://example-a1b2.westeurope-1.ingest.monitor.azure.com',
@@ -766,109 +426,55 @@ const SAMPLE: Readonly<Record<string, unknown>> = {
   streams: ['Custom-Example_CL'],
 };
 
-/** Keys of the element objects of a JSON-array setting built with string(…): array literal, for-expression, module output. */
-function elementKeys(project: Project, ref: Ref, depth = 0): string[] | undefined {
-  if (depth > 10) return undefined;
-  for (const r of resolve(project, ref)) {
-    const n = unwrap(r.node);
-    if (n.type === 'array') return properties(n.namedChildren.find((c) => c.type === 'object')).map(propertyKey);
-    if (n.type === 'for_statement') return properties(n.childForFieldName('body')).map(propertyKey);
-    if (callName(n) === 'string') {
-      const arg = callArguments(n)[0];
-      if (arg) return elementKeys(project, { file: r.file, node: arg }, depth + 1);
-    }
-    if (n.type === 'ternary_expression') {
-      for (const b of [n.childForFieldName('consequence'), n.childForFieldName('alternative')]) {
-        const keys = b && elementKeys(project, { file: r.file, node: b }, depth + 1);
-        if (keys?.length) return keys;
-      }
-    }
-    const m = n.type === 'member_expression' ? /^(\w+)\.outputs\.(\w+)$/.exec(n.text) : null;
-    if (m) {
-      const mod = allModules(project).find((x) => x.file === r.file && x.symbol === m[1]);
-      const target = mod?.target ? project.bicep.get(mod.target) : undefined;
-      const output = target && declarations(target).find((d) => d.kind === 'output' && d.name === m[2]);
-      const value = output && declaredValue(output);
-      if (target && value) return elementKeys(project, { file: target, node: value }, depth + 1);
-    }
-  }
-  return undefined;
-}
-
-/** A JSON-list setting built from Bicep objects parses with its schema when filled with plausible values. */
+/** A JSON-list setting (`string(list)`) built from Bicep objects parses with its schema when filled with plausible values. */
 function jsonShapeProblems(project: Project, name: string, ref: Ref, settings: SettingsTable): string[] {
-  const keys = elementKeys(project, ref);
-  const schema = settings[name]?.schema;
-  if (!keys?.length || !schema) return [];
-  const sample = [Object.fromEntries(keys.map((k) => [k, SAMPLE[k] ?? 'example']))];
-  const parsed = schema.safeParse(JSON.stringify(sample));
-  return parsed.success
-    ? []
-    : [
-        `${name} is built from objects with keys ${keys.join(', ')}, which shared/config.ts rejects: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-      ];
+  const lists = descendants(ref.node, ['call_expression']).flatMap((c) => (callName(c) === 'string' ? callArguments(c).slice(0, 1) : []));
+  const item = lists.flatMap((node) => itemsOf(project, { file: ref.file, node })).find((i) => objectEntries(project, i).size);
+  const keys = item ? [...objectEntries(project, item).keys()] : [];
+  const parsed = settings[name]?.schema.safeParse(JSON.stringify([Object.fromEntries(keys.map((k) => [k, SAMPLE[k] ?? 'example']))]));
+  if (!keys.length || !parsed || parsed.success) return [];
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  return [`${name} is built from objects with keys ${keys.join(', ')}, which shared/config.ts rejects: ${issues}`];
 }
 
 export function checkSettings(project: Project, settings: SettingsTable = SETTINGS): Problem[] {
   const p = problem('settings');
   const found = appSettings(project);
-  if (!found) return [p('no Microsoft.Web/sites/config resource named appsettings: the app would get no settings')];
+  if (!found) return [p(`no ${APP_SETTINGS} resource named appsettings: the app would get no settings`)];
   const out: Problem[] = [];
-  const set = found.entries;
-  for (const name of set.keys()) {
-    if (FLEX_REJECTED_SETTINGS.includes(name))
-      out.push(p(`sets ${name}, which Flex Consumption rejects (runtime and deployment live in functionAppConfig)`));
-    else if (!(name in settings) && !(name in HOST_SETTINGS))
+  for (const name of found.entries.keys()) {
+    if (!Object.hasOwn(settings, name) && !Object.hasOwn(HOST_SETTINGS, name))
       out.push(p(`sets ${name}, which shared/config.ts does not read and the Functions host does not need`));
   }
-  for (const name of Object.keys(settings)) {
-    if (!set.has(name) && !(name in DELIBERATELY_OPTIONAL))
+  for (const name of Object.keys(settings))
+    if (!found.entries.has(name) && !Object.hasOwn(DELIBERATELY_OPTIONAL, name))
       out.push(
         p(`does not set ${name}, which shared/config.ts reads: set it in ${MAIN} or list it in DELIBERATELY_OPTIONAL with the reason`),
       );
-  }
-  if (set.has('AzureWebJobsStorage'))
-    out.push(
-      p('sets AzureWebJobsStorage (a connection string): in Azure storage is reached with the managed identity (AzureWebJobsStorage__*)'),
-    );
-  const credential = set.get('AzureWebJobsStorage__credential')?.[0];
-  if (credential && literalOf(project, credential) !== 'managedidentity')
-    out.push(p("AzureWebJobsStorage__credential must be 'managedidentity'"));
-  const appCredential = set.get('BRIDGE_CREDENTIAL')?.[0];
-  if (!appCredential || literalOf(project, appCredential) !== 'managedidentity')
-    out.push(p("BRIDGE_CREDENTIAL must be 'managedidentity' (ManagedIdentityCredential, the app's identity, in Azure)"));
-  for (const key of [
-    'AzureWebJobsStorage__credential',
-    'AzureWebJobsStorage__clientId',
-    'AzureWebJobsStorage__queueServiceUri',
-    'AzureWebJobsStorage__tableServiceUri',
-    'AzureWebJobsStorage__blobServiceUri',
-  ])
-    if (!set.has(key)) out.push(p(`identity-based storage needs ${key}`));
 
-  for (const [name, refs] of set) {
-    const entry = settings[name];
+  for (const [name, refs] of found.entries) {
+    const entry = Object.hasOwn(settings, name) ? settings[name] : undefined;
     if (!entry) continue;
     for (const ref of refs) {
       if (entry.secret && !isKeyVaultReference(ref))
         out.push(p(`${where(ref.file, ref.node)}: ${name} is a secret: its value must be a Key Vault reference (kvRef)`));
+      if (JSON_SETTINGS.includes(name)) out.push(...jsonShapeProblems(project, name, ref, settings).map(p));
       const param = sourceParam(ref);
       if (!param) continue;
+      const at = `${where(param.file, param.node)}:`;
       const def = declaredValue(param);
       const literal = def ? literalValue(def) : undefined;
       const fallback = entry.schema.safeParse(undefined);
-      if (literal !== undefined && literal !== null && !param.decorators.some((d) => callName(d.namedChildren[0]) === 'secure')) {
+      if (literal !== undefined && literal !== null && !decorator(param, 'secure')) {
         const parsed = entry.schema.safeParse(String(literal));
         if (!parsed.success)
           out.push(
-            p(
-              `${where(param.file, param.node)}: default ${JSON.stringify(literal)} of ${param.name} is not a valid ${name}: ${parsed.error.issues[0]?.message}`,
-            ),
+            p(`${at} default ${JSON.stringify(literal)} of ${param.name} is not a valid ${name}: ${parsed.error.issues[0]?.message}`),
           );
         else if (fallback.success && fallback.data !== undefined && JSON.stringify(parsed.data) !== JSON.stringify(fallback.data))
           out.push(
             p(
-              `${where(param.file, param.node)}: default ${JSON.stringify(literal)} of ${param.name} differs from ${name}'s default in shared/config.ts (${JSON.stringify(fallback.data)})`,
+              `${at} default ${JSON.stringify(literal)} of ${param.name} differs from ${name}'s default in shared/config.ts (${JSON.stringify(fallback.data)})`,
             ),
           );
       }
@@ -876,103 +482,46 @@ export function checkSettings(project: Project, settings: SettingsTable = SETTIN
       for (const v of allowed ? (callArguments(allowed)[0]?.namedChildren ?? []) : []) {
         const value = literalValue(v);
         if (value !== undefined && value !== null && !entry.schema.safeParse(String(value)).success)
-          out.push(p(`${where(param.file, param.node)}: @allowed value ${JSON.stringify(value)} of ${param.name} is not a valid ${name}`));
+          out.push(p(`${at} @allowed value ${JSON.stringify(value)} of ${param.name} is not a valid ${name}`));
       }
     }
   }
-  const workspaces = set.get('SENTINEL_WORKSPACES')?.[0];
-  if (workspaces) out.push(...jsonShapeProblems(project, 'SENTINEL_WORKSPACES', workspaces, settings).map(p));
   return out;
-}
-
-// ---- Key Vault, outputs --------------------------------------------------------------------------------
-
-export function checkKeyVault(project: Project): Problem[] {
-  const p = problem('keyVault');
-  const vaults = allResources(project).filter((r) => r.type === 'Microsoft.KeyVault/vaults' && !r.existing);
-  if (!vaults.length) return [p('no Microsoft.KeyVault/vaults resource for the destination secrets')];
-  return vaults.flatMap((v) => {
-    const props = property(v.body?.object, 'properties');
-    const out: Problem[] = [];
-    if (literalValue(property(props, 'enableRbacAuthorization')) !== true)
-      out.push(p(`${where(v.file, v.node)}: enableRbacAuthorization must be true (Azure RBAC, no access policies)`));
-    if (property(props, 'accessPolicies')) out.push(p(`${where(v.file, v.node)}: accessPolicies: use role assignments instead`));
-    return out;
-  });
-}
-
-export const REQUIRED_OUTPUTS: Readonly<Record<string, string | undefined>> = {
-  AZURE_FUNCTION_NAME: undefined,
-  SERVICE_API_NAME: undefined,
-  AZURE_FUNCTION_URL: 'https://',
-  SENTINEL_BRIDGE_INGEST_URL: '/api/events',
-  LOGS_INGESTION_RULES: undefined,
-};
-
-export function checkOutputs(project: Project): Problem[] {
-  const p = problem('outputs');
-  const mainFile = main(project);
-  if (!mainFile) return [];
-  const outputs = declarations(mainFile).filter((d) => d.kind === 'output');
-  return Object.entries(REQUIRED_OUTPUTS).flatMap(([name, mustContain]) => {
-    const o = outputs.find((x) => x.name === name);
-    if (!o) return [p(`${MAIN} must output ${name} (azd writes it to the environment)`)];
-    const value = declaredValue(o)?.text ?? '';
-    return mustContain && !value.includes(mustContain) ? [p(`${MAIN}: output ${name} must contain ${mustContain}`)] : [];
-  });
 }
 
 // ---- Sentinel content ------------------------------------------------------------------------------------------------
 
-/** Tables a KQL query names: custom tables (`*_CL`) and the tokens the Bicep replaces. */
-export const kqlTables = (kql: string) => [...new Set(kql.match(/\b[A-Za-z][A-Za-z0-9_]*_CL\b/g) ?? [])];
+/** What the workbook shows (README), by a text its queries contain. */
+const workbookShows = (view: CatalogView): Readonly<Record<string, string>> => ({
+  [view.tables.find((t) => t.source === 'bridge')?.table ?? 'SentinelBridgeHealth_CL']: 'delivery health',
+  __BRIDGE_TABLES__: 'events per table',
+  SecurityIncident: 'the incidents forwarded',
+});
 
-interface WorkbookItem {
-  content?: { query?: unknown; items?: WorkbookItem[] };
-}
-
-/** The queries of a workbook's items, groups (tabs) included. */
-const workbookQueries = (items: readonly WorkbookItem[]): string[] =>
-  items.flatMap((i) => [...(typeof i.content?.query === 'string' ? [i.content.query] : []), ...workbookQueries(i.content?.items ?? [])]);
-
+/** The workbook shows what it promises, and every __PLACEHOLDER__ of the content is replaced by the module deploying it. */
 export function checkSentinelContent(project: Project, view: CatalogView): Problem[] {
   const p = problem('sentinel');
-  const out: Problem[] = [];
-  const workbook = parseJson<{ items?: WorkbookItem[] }>(project, WORKBOOK);
+  const parse = (file: string) => {
+    try {
+      return JSON.parse(project.files[file] ?? '') as unknown;
+    } catch {
+      return undefined;
+    }
+  };
+  const workbook = parse(WORKBOOK) as { items?: WorkbookItem[] } | undefined;
   if (!workbook?.items) return [p(`${WORKBOOK} is missing or not a workbook`)];
-  const queries = workbookQueries(workbook.items);
-  const rules =
-    parseJson<{ rules?: { id: string; tables: string[]; properties: { query: string } }[] }>(project, GENERATED.rules)?.rules ?? [];
-  const known = new Set(view.tables.map((t) => t.table));
-  const health = view.tables.find((t) => t.source === 'bridge')?.table;
-  if (health && !queries.some((q) => q.includes(health))) out.push(p(`${WORKBOOK} must show delivery health from ${health}`));
-  if (!queries.some((q) => q.includes('__BRIDGE_TABLES__'))) out.push(p(`${WORKBOOK} must count events per table (__BRIDGE_TABLES__)`));
-  if (!queries.some((q) => q.includes('SecurityIncident'))) out.push(p(`${WORKBOOK} must show the incidents forwarded (SecurityIncident)`));
-  for (const [source, kql] of [
-    ...queries.map((q) => [WORKBOOK, q] as const),
-    ...rules.map((r) => [`${GENERATED.rules} ${r.id}`, r.properties.query] as const),
-  ]) {
-    for (const t of kqlTables(kql)) if (!known.has(t)) out.push(p(`${source} queries ${t}, which the catalog does not have`));
-  }
-  for (const r of rules)
-    if (!r.tables.includes(WALLARM_TABLE_TOKEN))
-      out.push(p(`${GENERATED.rules} ${r.id} must also read the Wallarm single table (${WALLARM_TABLE_TOKEN})`));
-
-  // Every placeholder in the content is replaced by the module that deploys it.
+  const queries = workbookQueries(workbook.items).map((q) => q.query);
+  const out = Object.entries(workbookShows(view))
+    .filter(([text]) => !queries.some((q) => q.includes(text)))
+    .map(([text, what]) => p(`${WORKBOOK} must show ${what} (a query of ${text})`));
   const content = allResources(project).find((r) => r.type === 'Microsoft.Insights/workbooks');
-  if (!content) return [...out, p('no Microsoft.Insights/workbooks resource deploys the workbook')];
-  if (
-    !allResources(project).some(
-      (r) => r.type === 'Microsoft.SecurityInsights/alertRules' && loopsOver(project, r, GENERATED.rules, ['rules']),
-    )
-  )
-    out.push(p(`no Microsoft.SecurityInsights/alertRules resource loops over ${GENERATED.rules}`));
+  if (!content) return out; // RULES.sentinel names the missing workbook
   const replaced = new Set(
     descendants(content.file.root, ['call_expression'])
       .filter((c) => callName(c) === 'replace')
-      .map((c) => stringValue(callArguments(c)[1]))
-      .filter((s): s is string => s !== undefined),
+      .map((c) => stringValue(callArguments(c)[1])),
   );
+  const rules = (parse(GENERATED.rules) as { rules?: { properties: { query: string } }[] } | undefined)?.rules ?? [];
   const text = [project.files[WORKBOOK] ?? '', ...rules.map((r) => r.properties.query)].join('\n');
   for (const token of new Set(text.match(/__[A-Z_]+__/g) ?? []))
     if (!replaced.has(token)) out.push(p(`${content.file.path} never replaces ${token}`));
@@ -981,20 +530,14 @@ export function checkSentinelContent(project: Project, view: CatalogView): Probl
 
 // ---- all ---------------------------------------------------------------------------------------------------------------
 
-export function checkInfra({ project, view, storage, settings = SETTINGS, types = readVendoredTypes(REPO_ROOT) }: CheckInputs): Problem[] {
+export function checkInfra({ project, view, settings = SETTINGS, types = readVendoredTypes(REPO_ROOT) }: CheckInputs): Problem[] {
   return [
     ...checkSyntax(project),
     ...checkTypes(project, types).map((t) => ({ check: 'types', message: `${t.at}: ${t.message}` })),
     ...checkReferences(project),
-    ...checkGenerated(project, view, storage),
-    ...checkTables(project),
-    ...checkDataCollectionRules(project, settings),
+    ...Object.entries(RULES).flatMap(([check, rules]) => rules.flatMap((r) => checkRules(project, r)).map(problem(check))),
     ...checkRoles(project),
-    ...checkStorage(project, storage),
-    ...checkFunctionApp(project),
     ...checkSettings(project, settings),
-    ...checkKeyVault(project),
-    ...checkOutputs(project),
     ...checkSentinelContent(project, view),
   ];
 }

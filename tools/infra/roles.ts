@@ -36,13 +36,6 @@ export const BROAD_ROLES: Readonly<Record<string, string>> = {
   '00482a5a-887f-4fb3-b363-3b7fe8e74483': 'Key Vault Administrator',
 };
 
-/** `Microsoft Sentinel Responder` → `microsoftSentinelResponder`: the name of the variable that holds its id. */
-export const roleVariableName = (roleName: string) =>
-  roleName
-    .split(/\s+/)
-    .map((w, i) => (i === 0 ? w.toLowerCase() : `${w[0]?.toUpperCase() ?? ''}${w.slice(1).toLowerCase()}`))
-    .join('');
-
 export type Principal = 'app' | 'deployer';
 
 export interface RequiredAssignment {

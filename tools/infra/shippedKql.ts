@@ -32,12 +32,16 @@ const WORKBOOK_PARAMETERS: readonly [RegExp, string][] = [
   [/\{TimeRange:(?:start|end)\}/g, 'datetime(2026-01-01T00:00:00Z)'],
 ];
 
-interface WorkbookItem {
+/** A workbook query as Azure Workbooks runs it: its parameters expanded. */
+export const expandWorkbookParameters = (query: string) =>
+  WORKBOOK_PARAMETERS.reduce((text, [re, value]) => text.replace(re, value), query);
+
+export interface WorkbookItem {
   name?: string;
   content?: { query?: unknown; items?: WorkbookItem[] };
 }
 
-function workbookQueries(items: readonly WorkbookItem[]): { name: string; query: string }[] {
+export function workbookQueries(items: readonly WorkbookItem[]): { name: string; query: string }[] {
   return items.flatMap((item) => [
     ...(typeof item.content?.query === 'string' ? [{ name: item.name ?? '(unnamed)', query: item.content.query }] : []),
     ...workbookQueries(item.content?.items ?? []),
@@ -80,10 +84,7 @@ export function shippedKql(wallarmTable: string): ShippedKql[] {
     ...rules.map((r) => ({ name: `rule ${r.id}`, text: r.properties.query.replaceAll(WALLARM_TABLE_TOKEN, wallarmTable) })),
     ...workbookQueries(workbook.items).map((q) => ({
       name: `workbook ${q.name}`,
-      text: WORKBOOK_PARAMETERS.reduce(
-        (text, [re, value]) => text.replace(re, value),
-        q.query.replaceAll('__BRIDGE_TABLES__', bridgeTables).replaceAll('__INCIDENT_TAG__', INCIDENT_TAG),
-      ),
+      text: expandWorkbookParameters(q.query.replaceAll('__BRIDGE_TABLES__', bridgeTables).replaceAll('__INCIDENT_TAG__', INCIDENT_TAG)),
     })),
     ...dcrs.flatMap((r) =>
       r.streams.map((s) => ({
