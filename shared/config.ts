@@ -34,6 +34,15 @@ const name = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 export const INCIDENT_STATUSES = ['New', 'Active', 'Closed'] as const;
 export const INCIDENT_SEVERITIES = ['High', 'Medium', 'Low', 'Informational'] as const;
 export const DESTINATION_TYPES = ['signl4', 'teams', 'slack', 'pagerduty', 'webhook'] as const;
+export const CLASSIFICATIONS = ['Undetermined', 'TruePositive', 'BenignPositive', 'FalsePositive'] as const;
+export const CLASSIFICATION_REASONS = ['SuspiciousActivity', 'SuspiciousButExpected', 'IncorrectAlertLogic', 'InaccurateData'] as const;
+/** Which reasons Sentinel pairs with which classification (the portal's close dialog). */
+export const REASONS_BY_CLASSIFICATION: Record<(typeof CLASSIFICATIONS)[number], readonly (typeof CLASSIFICATION_REASONS)[number][]> = {
+  Undetermined: [],
+  TruePositive: ['SuspiciousActivity'],
+  BenignPositive: ['SuspiciousButExpected'],
+  FalsePositive: ['IncorrectAlertLogic', 'InaccurateData'],
+};
 
 const ruleSchema = z.object({
   endpoint: z.url({ protocol: /^https$/, error: 'endpoint must be an https URL (the DCR logs-ingestion endpoint)' }),
@@ -50,6 +59,9 @@ const workspaceSchema = z.object({
   workspaceName: z.string().min(1),
 });
 
+/** Long enough not to be guessed; never echoed in an error (the messages name the field only). */
+const callbackSecret = z.string().min(16, 'a callback secret has at least 16 characters');
+
 const destinationSchema = z
   .object({
     name: z.string().regex(name, 'name: letters, digits, - and _, starting with a letter'),
@@ -59,8 +71,32 @@ const destinationSchema = z
     routingKey: z.string().optional(),
     enrich: z.boolean().optional(),
     statuses: z.array(z.enum(INCIDENT_STATUSES)).optional(),
+    // Two-way sync (README "Two-way sync"): the vendor's signing secret (PagerDuty subscription secret, Slack signing
+    // secret, a webhook receiver's whsec_ secret) or, for SIGNL4, the secret its callback URL carries. A list of up
+    // to three while a secret is rotated: any one of them is accepted.
+    callbackSecret: z
+      .union([callbackSecret, z.array(callbackSecret).min(1).max(3, 'at most 3 callback secrets (old and new while rotating)')])
+      .optional(),
+    /** PagerDuty: a read-only REST API key, to map a Webhooks v3 incident id to our dedup_key. */
+    restApiKey: z.string().min(1).optional(),
+    /** PagerDuty: the REST API's base URL (default https://api.pagerduty.com; an emulator's locally). */
+    restApiEndpoint: z.url({ protocol: /^https$/, error: 'restApiEndpoint must be an https URL' }).optional(),
+    /** What a close from this destination sets (default INCIDENT_CLOSE_CLASSIFICATION, no reason). */
+    closeClassification: z.enum(CLASSIFICATIONS).optional(),
+    closeClassificationReason: z.enum(CLASSIFICATION_REASONS).optional(),
   })
   .superRefine((d, ctx) => {
+    if (d.closeClassificationReason) {
+      const classification = d.closeClassification ?? 'Undetermined';
+      if (!REASONS_BY_CLASSIFICATION[classification].includes(d.closeClassificationReason))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['closeClassificationReason'],
+          message: `${d.closeClassificationReason} does not go with closeClassification ${classification}`,
+        });
+    }
+    if (d.type === 'teams' && d.callbackSecret !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['callbackSecret'], message: 'Teams (Workflows) cannot call back; remove callbackSecret' });
     if (d.type === 'webhook' && d.secret !== undefined && !/^whsec_[A-Za-z0-9+/=]+$/.test(d.secret)) {
       ctx.addIssue({ code: 'custom', path: ['secret'], message: 'a webhook secret is a Standard Webhooks secret: whsec_<base64>' });
     }
@@ -164,22 +200,17 @@ export const SETTINGS = {
   },
   INCIDENT_TAG: { schema: z.string().min(1).max(256).default('SentinelBridge'), doc: 'Label added to each forwarded incident.' },
   INCIDENT_CLOSE_CLASSIFICATION: {
-    schema: z.enum(['Undetermined', 'TruePositive', 'BenignPositive', 'FalsePositive']).default('Undetermined'),
+    schema: z.enum(CLASSIFICATIONS).default('Undetermined'),
     doc: 'Classification used when a destination closes an incident without naming one.',
   },
   DESTINATIONS: {
     schema: jsonOf(z.array(destinationSchema)).default([]),
     secret: true,
-    doc: 'JSON list of {name, type, url, secret?, routingKey?, enrich?}; type is signl4|teams|slack|pagerduty|webhook.',
+    doc: 'JSON list of {name, type, url, secret?, routingKey?, enrich?, callbackSecret?, restApiKey?, closeClassification?, …}; type is signl4|teams|slack|pagerduty|webhook.',
   },
   ALLOW_PRIVATE_DESTINATIONS: {
     schema: bool.default(false),
     doc: 'Allow destination URLs on private or link-local addresses (loopback is always allowed).',
-  },
-  STATUS_SYNC_SECRET: {
-    schema: z.string().min(16, 'use at least 16 characters').optional(),
-    secret: true,
-    doc: 'Shared secret a destination sends as x-bridge-secret to POST /api/incidents/{destination}/status.',
   },
 } as const satisfies Record<string, { schema: z.ZodType; doc: string; secret?: boolean }>;
 
@@ -188,6 +219,10 @@ export type Config = { [K in keyof Settings]: z.output<Settings[K]['schema']> } 
   storage: { connectionString: string } | { queueServiceUri: string; tableServiceUri: string; blobServiceUri: string; clientId?: string };
 };
 export type Destination = Config['DESTINATIONS'][number];
+
+/** A destination's callback secrets as a list (empty: it cannot call back). */
+export const callbackSecretsOf = (d: Destination): string[] =>
+  d.callbackSecret === undefined ? [] : Array.isArray(d.callbackSecret) ? d.callbackSecret : [d.callbackSecret];
 export type LogsIngestionRule = Config['LOGS_INGESTION_RULES'][number];
 export type SentinelWorkspace = Config['SENTINEL_WORKSPACES'][number];
 

@@ -8,7 +8,7 @@
 // Slack gives no email, only the user's id and names. A URL button (Open in Sentinel) sends a payload too: ignored.
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { secretMatches } from '../incidents/statusSync.js';
+import { secretMatches } from './secrets.js';
 import { ACKNOWLEDGE_ACTION_ID, BUTTON_VALUE_MAX, CLOSE_CLASSIFICATIONS, CLOSE_REASON, closeActionId } from './slackActions.js';
 import {
   type CallbackEvent,

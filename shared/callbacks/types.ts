@@ -1,6 +1,6 @@
 // What a destination's callback means, whatever the vendor: the parsers in this folder turn a vendor's own request
 // into these vendor-neutral events, and the route acts on them. Pure: no I/O, no clock, no configuration.
-import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from '../incidents/statusSync.js';
+import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from '../config.js';
 
 /** The slice of the Fetch API's Headers the parsers read (case-insensitive names). */
 export interface HeadersLike {
@@ -54,6 +54,8 @@ export interface CallbackEvent {
   incidentRef?: IncidentRef;
   /** Who acted. */
   user?: CallbackUser;
+  /** An owner the callback names explicitly (our status JSON's `owner`): set on a close too. */
+  owner?: string;
   /** reassign: the new assignee. */
   assignee?: CallbackUser;
   /** The vendor's note: an annotation, a note added with the action, or the closing comment. */

@@ -6,8 +6,8 @@
 // computes the signature; the five-minute window is checked here against the injected clock (the library's
 // verify() reads the wall clock).
 import { timingSafeEqual } from 'node:crypto';
-import { statusSyncBodySchema } from '../incidents/statusSync.js';
 import { webhookFor } from '../ingest/signature.js';
+import { statusSyncBodySchema } from './statusBody.js';
 import { type CallbackEvent, type CallbackInput, type CallbackResult, parseJson, refused, tooLarge, utf8 } from './types.js';
 
 /** The Standard Webhooks library's tolerance, in seconds. */
@@ -66,6 +66,7 @@ export function parseWebhookCallback(input: CallbackInput): CallbackResult {
   const b = parsed.data;
   const event: CallbackEvent = { eventId: id, action: b.action, incidentRef: { kind: 'bridgeRef', value: b.incidentId } };
   if (b.owner) event.user = GUID.test(b.owner) ? { id: b.owner } : b.owner.includes('@') ? { email: b.owner } : { name: b.owner };
+  if (b.owner) event.owner = b.owner;
   if (b.comment) event.note = b.comment;
   if (b.action === 'close') {
     if (b.classification) event.classification = b.classification;
