@@ -62,19 +62,31 @@ describe('incident settings', () => {
     [{ ARM_ENDPOINT: 'not a url' }, /ARM_ENDPOINT/],
     [{ INCIDENT_CLOSE_CLASSIFICATION: 'Benign' }, /INCIDENT_CLOSE_CLASSIFICATION/],
     [
-      { DESTINATIONS: JSON.stringify([{ name: 'a', type: 'signl4', url: 'https://connect.signl4.com/webhook/x', callbackSecret: 'short' }]) },
+      {
+        DESTINATIONS: JSON.stringify([{ name: 'a', type: 'signl4', url: 'https://connect.signl4.com/webhook/x', callbackSecret: 'short' }]),
+      },
       /DESTINATIONS at 0\.callbackSecret/,
     ],
     [
       {
         DESTINATIONS: JSON.stringify([
-          { name: 'a', type: 'signl4', url: 'https://connect.signl4.com/webhook/x', closeClassification: 'TruePositive', closeClassificationReason: 'InaccurateData' },
+          {
+            name: 'a',
+            type: 'signl4',
+            url: 'https://connect.signl4.com/webhook/x',
+            closeClassification: 'TruePositive',
+            closeClassificationReason: 'InaccurateData',
+          },
         ]),
       },
       /DESTINATIONS at 0\.closeClassificationReason: InaccurateData does not go with closeClassification TruePositive/,
     ],
     [
-      { DESTINATIONS: JSON.stringify([{ name: 't', type: 'teams', url: 'https://x.logic.azure.com/w', callbackSecret: '0123456789abcdef0' }]) },
+      {
+        DESTINATIONS: JSON.stringify([
+          { name: 't', type: 'teams', url: 'https://x.logic.azure.com/w', callbackSecret: '0123456789abcdef0' },
+        ]),
+      },
       /DESTINATIONS at 0\.callbackSecret: Teams \(Workflows\) cannot call back/,
     ],
   ])('%j fails naming the setting', (env, message) => {

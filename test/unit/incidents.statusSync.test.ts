@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../shared/http.js';
 import { secretMatches } from '../../shared/callbacks/secrets.js';
+import { HttpError } from '../../shared/http.js';
 import { changeComment } from '../../shared/incidents/callbackActions.js';
 import { acknowledged, closedWith, ownerInfo } from '../../shared/incidents/incidentWriter.js';
 import { parseStatusSyncBody, statusEvent } from '../../shared/incidents/statusSync.js';
@@ -91,9 +91,7 @@ describe('owner and status changes', () => {
       classification: 'Undetermined',
       classificationComment: 'Closed from ops through Sentinel Bridge',
     });
-    expect(
-      closedWith(base, { classification: 'TruePositive', reason: 'SuspiciousActivity', comment: 'done' }),
-    ).toMatchObject({
+    expect(closedWith(base, { classification: 'TruePositive', reason: 'SuspiciousActivity', comment: 'done' })).toMatchObject({
       status: 'Closed',
       classification: 'TruePositive',
       classificationReason: 'SuspiciousActivity',
