@@ -33,7 +33,8 @@ const stack = useIncidentStack();
 beforeEach(() => reset(stack.current));
 
 const fixture = (path: string) => JSON.parse(readFileSync(new URL(`../fixtures/callbacks/${path}`, import.meta.url), 'utf8'));
-type Json = Record<string, any>; // biome-ignore lint/suspicious/noExplicitAny: fixtures are edited field by field
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are edited field by field
+type Json = Record<string, any>;
 
 const callback = (destination: string, body: string, headers: Record<string, string>, query = '') =>
   incidentCallback.handler(
