@@ -4,6 +4,7 @@ import { eventsPoison } from './eventsPoison.js';
 import { forwardIncident } from './forwardIncident.js';
 import { health } from './health.js';
 import { hourlyMaintenance } from './hourlyMaintenance.js';
+import { incidentCallback } from './incidentCallback.js';
 import { incidentStatus } from './incidentStatus.js';
 import { incidentsPoison } from './incidentsPoison.js';
 import { ingestEvents } from './ingestEvents.js';
@@ -23,6 +24,7 @@ export const functions: readonly FunctionDefinition[] = [
   forwardIncident,
   incidentsPoison,
   incidentStatus,
+  incidentCallback,
   // Operations
   health,
   status,

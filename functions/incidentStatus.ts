@@ -1,7 +1,7 @@
 import { handleIncidentStatus } from '../shared/incidents/handlers.js';
 import type { HttpFunction } from './types.js';
 
-/** Status sync from a destination: acknowledge or close the Sentinel incident (function key + x-bridge-secret). */
+/** Status sync from a destination: acknowledge or close an incident delivered to it (function key + x-bridge-secret = its callbackSecret). */
 export const incidentStatus: HttpFunction = {
   kind: 'http',
   name: 'incidentStatus',

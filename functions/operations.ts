@@ -1,4 +1,5 @@
-// Operator routes: status, replay, "Test integration".
+// Operator routes: status, replay, "Test integration". Admin level: only the master key (_master) opens them — a host
+// key or a function key given to a webhook sender does not (learn.microsoft.com/azure/azure-functions/function-keys-how-to).
 import { handleReplay } from '../shared/operations/replayRoute.js';
 import { handleStatus } from '../shared/operations/status.js';
 import { handleTestIntegration } from '../shared/operations/testIntegration.js';
@@ -9,7 +10,7 @@ export const status: HttpFunction = {
   name: 'status',
   route: 'status',
   methods: ['GET'],
-  authLevel: 'function',
+  authLevel: 'admin',
   handler: (app) => handleStatus(app),
 };
 
@@ -18,7 +19,7 @@ export const replay: HttpFunction = {
   name: 'replay',
   route: 'replay',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: 'admin',
   handler: (app, request) => handleReplay(request, app),
 };
 
@@ -27,6 +28,6 @@ export const testIntegration: HttpFunction = {
   name: 'testIntegration',
   route: 'test',
   methods: ['POST'],
-  authLevel: 'function',
+  authLevel: 'admin',
   handler: (app) => handleTestIntegration(app.delivery, app.incidents),
 };

@@ -163,7 +163,7 @@ param dataCollectorWorkspaceId string = ''
 // ---- Secrets: stored in Key Vault, referenced from app settings; each setting exists only when its secret is given --
 
 @secure()
-@description('DESTINATIONS: JSON list of {name, type, url, secret?, routingKey?, enrich?}.')
+@description('DESTINATIONS: JSON list of {name, type, url, secret?, routingKey?, enrich?, callbackSecret?, restApiKey?, closeClassification?, …}; each destination\'s callbackSecret opens status sync for it alone.')
 param destinations string = ''
 
 @secure()
@@ -173,10 +173,6 @@ param ingestHmacSecret string = ''
 @secure()
 @description('DATA_COLLECTOR_SHARED_KEY: base64 key legacy Data Collector senders sign POST /api/logs with.')
 param dataCollectorSharedKey string = ''
-
-@secure()
-@description('STATUS_SYNC_SECRET: shared secret (≥ 16 characters) destinations send as x-bridge-secret.')
-param statusSyncSecret string = ''
 
 @secure()
 @description('NOTIFY_WEBHOOK_URL: URL told when a delivery target is disabled or re-enabled.')
@@ -203,7 +199,6 @@ var secretNames = {
   destinations: 'destinations'
   ingestHmacSecret: 'ingest-hmac-secret'
   dataCollectorSharedKey: 'data-collector-shared-key'
-  statusSyncSecret: 'status-sync-secret'
   notifyWebhookUrl: 'notify-webhook-url'
 }
 
@@ -290,7 +285,6 @@ module keyVault 'modules/keyvault.bicep' = {
     destinations: destinations
     ingestHmacSecret: ingestHmacSecret
     dataCollectorSharedKey: dataCollectorSharedKey
-    statusSyncSecret: statusSyncSecret
     notifyWebhookUrl: notifyWebhookUrl
   }
 }
@@ -380,7 +374,6 @@ var appSettings = union(
   empty(dataCollectorSharedKey) ? {} : dataCollectorSettings,
   empty(destinations) ? {} : { DESTINATIONS: kvRef(keyVault.outputs.name, secretNames.destinations) },
   empty(ingestHmacSecret) ? {} : { INGEST_HMAC_SECRET: kvRef(keyVault.outputs.name, secretNames.ingestHmacSecret) },
-  empty(statusSyncSecret) ? {} : { STATUS_SYNC_SECRET: kvRef(keyVault.outputs.name, secretNames.statusSyncSecret) },
   empty(notifyWebhookUrl) ? {} : { NOTIFY_WEBHOOK_URL: kvRef(keyVault.outputs.name, secretNames.notifyWebhookUrl) }
 )
 
@@ -446,6 +439,11 @@ output SERVICE_API_NAME string = api.outputs.name
 output AZURE_FUNCTION_URL string = 'https://${api.outputs.defaultHostName}'
 output SENTINEL_BRIDGE_INGEST_URL string = 'https://${api.outputs.defaultHostName}/api/events'
 output SENTINEL_BRIDGE_DATA_COLLECTOR_URL string = 'https://${api.outputs.defaultHostName}/api/logs'
+// Keys per role (README "Security"): never the keys themselves, the commands that read them. Senders get the key of
+// the ingest function only; the operator routes (status, replay, test, admin) open with the master key alone.
+output SENTINEL_BRIDGE_INGEST_KEY_COMMAND string = 'az functionapp function keys list -g ${rg.name} -n ${api.outputs.name} --function-name ingestEvents --query default -o tsv'
+output SENTINEL_BRIDGE_CALLBACK_KEY_COMMAND string = 'az functionapp function keys list -g ${rg.name} -n ${api.outputs.name} --function-name incidentCallback --query default -o tsv'
+output SENTINEL_BRIDGE_OPERATOR_KEY_COMMAND string = 'az functionapp keys list -g ${rg.name} -n ${api.outputs.name} --query masterKey -o tsv'
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output LOG_ANALYTICS_WORKSPACE_ID string = ingestion.outputs.workspaceResourceId
 output LOGS_INGESTION_RULES string = string(ingestion.outputs.rules)

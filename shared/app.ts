@@ -15,6 +15,7 @@ import { createGraphClient, type GraphClient } from './incidents/graphClient.js'
 import { createSentinelClient, type SentinelClient } from './incidents/sentinelClient.js';
 import { GroupCommitter } from './ingest/enqueue.js';
 import type { IngestDeps } from './ingest/handlers.js';
+import { ReplayStore } from './ingest/replays.js';
 import { createLogger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { OperationsDeps } from './operations/deps.js';
@@ -22,7 +23,7 @@ import { queueEnvelopeWriter } from './reliability/envelopeWriter.js';
 import { createReliability, type Reliability } from './reliability/index.js';
 import { retryStep } from './reliability/retrySchedule.js';
 import { createStorage, type Storage } from './storage/clients.js';
-import { CONTAINERS, QUEUES } from './storage/names.js';
+import { CONTAINERS, QUEUES, TABLES } from './storage/names.js';
 
 export interface App extends OperationsDeps {
   config: Config;
@@ -95,6 +96,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     catalog,
     committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS),
     originals: reliability.originals,
+    replays: new ReplayStore(storage.table(TABLES.replays), date),
     log,
     now: date,
   };

@@ -106,6 +106,9 @@ const enrichSchema = z.union([
   }),
 ]);
 
+/** Long enough not to be guessed; never echoed in an error (the messages name the field only). */
+const callbackSecret = z.string().min(16, 'a callback secret has at least 16 characters');
+
 const destinationSchema = z
   .object({
     name: z.string().regex(name, 'name: letters, digits, - and _, starting with a letter'),
@@ -115,8 +118,32 @@ const destinationSchema = z
     routingKey: z.string().optional(),
     enrich: enrichSchema.optional(),
     statuses: z.array(z.enum(INCIDENT_STATUSES)).optional(),
+    // Two-way sync (README "Two-way sync"): the vendor's signing secret (PagerDuty subscription secret, Slack signing
+    // secret, a webhook receiver's whsec_ secret) or, for SIGNL4, the secret its callback URL carries. A list of up
+    // to three while a secret is rotated: any one of them is accepted.
+    callbackSecret: z
+      .union([callbackSecret, z.array(callbackSecret).min(1).max(3, 'at most 3 callback secrets (old and new while rotating)')])
+      .optional(),
+    /** PagerDuty: a read-only REST API key, to map a Webhooks v3 incident id to our dedup_key. */
+    restApiKey: z.string().min(1).optional(),
+    /** PagerDuty: the REST API's base URL (default https://api.pagerduty.com; an emulator's locally). */
+    restApiEndpoint: z.url({ protocol: /^https$/, error: 'restApiEndpoint must be an https URL' }).optional(),
+    /** What a close from this destination sets (default INCIDENT_CLOSE_CLASSIFICATION, no reason). */
+    closeClassification: z.enum(CLASSIFICATIONS).optional(),
+    closeClassificationReason: z.enum(CLASSIFICATION_REASONS).optional(),
   })
   .superRefine((d, ctx) => {
+    if (d.closeClassificationReason) {
+      const classification = d.closeClassification ?? 'Undetermined';
+      if (!REASONS_BY_CLASSIFICATION[classification].includes(d.closeClassificationReason))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['closeClassificationReason'],
+          message: `${d.closeClassificationReason} does not go with closeClassification ${classification}`,
+        });
+    }
+    if (d.type === 'teams' && d.callbackSecret !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['callbackSecret'], message: 'Teams (Workflows) cannot call back; remove callbackSecret' });
     if (d.type === 'webhook' && d.secret !== undefined && !/^whsec_[A-Za-z0-9+/=]+$/.test(d.secret)) {
       ctx.addIssue({ code: 'custom', path: ['secret'], message: 'a webhook secret is a Standard Webhooks secret: whsec_<base64>' });
     }
@@ -237,16 +264,11 @@ export const SETTINGS = {
   DESTINATIONS: {
     schema: jsonOf(z.array(destinationSchema)).default([]),
     secret: true,
-    doc: 'JSON list of {name, type, url, secret?, routingKey?, enrich?}; type is signl4|teams|slack|pagerduty|webhook.',
+    doc: 'JSON list of {name, type, url, secret?, routingKey?, enrich?, callbackSecret?, restApiKey?, closeClassification?, …}; type is signl4|teams|slack|pagerduty|webhook.',
   },
   ALLOW_PRIVATE_DESTINATIONS: {
     schema: bool.default(false),
     doc: 'Allow destination URLs on private or link-local addresses (loopback is always allowed).',
-  },
-  STATUS_SYNC_SECRET: {
-    schema: z.string().min(16, 'use at least 16 characters').optional(),
-    secret: true,
-    doc: 'Shared secret a destination sends as x-bridge-secret to POST /api/incidents/{destination}/status.',
   },
   APPLICATIONINSIGHTS_CONNECTION_STRING: {
     schema: z
@@ -274,6 +296,10 @@ export type Config = Omit<Parsed, ByCloud> & { [K in ByCloud]: string } & {
   cloud: CloudEndpoints;
 };
 export type Destination = Config['DESTINATIONS'][number];
+
+/** A destination's callback secrets as a list (empty: it cannot call back). */
+export const callbackSecretsOf = (d: Destination): string[] =>
+  d.callbackSecret === undefined ? [] : Array.isArray(d.callbackSecret) ? d.callbackSecret : [d.callbackSecret];
 export type LogsIngestionRule = Config['LOGS_INGESTION_RULES'][number];
 export type WorkspaceEntry = Config['SENTINEL_WORKSPACES'][number];
 /** What names a Sentinel workspace; a configured entry (WorkspaceEntry) adds which API reads it and its workspace id. */

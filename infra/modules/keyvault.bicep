@@ -8,7 +8,7 @@ param location string
 
 param tags object
 
-@description('Secret name per setting: destinations, ingestHmacSecret, dataCollectorSharedKey, statusSyncSecret, notifyWebhookUrl.')
+@description('Secret name per setting: destinations, ingestHmacSecret, dataCollectorSharedKey, notifyWebhookUrl.')
 param secretNames object
 
 @secure()
@@ -19,9 +19,6 @@ param ingestHmacSecret string = ''
 
 @secure()
 param dataCollectorSharedKey string = ''
-
-@secure()
-param statusSyncSecret string = ''
 
 @secure()
 param notifyWebhookUrl string = ''
@@ -65,14 +62,6 @@ resource dataCollectorSharedKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07
   name: secretNames.dataCollectorSharedKey
   properties: {
     value: dataCollectorSharedKey
-  }
-}
-
-resource statusSyncSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(statusSyncSecret)) {
-  parent: vault
-  name: secretNames.statusSyncSecret
-  properties: {
-    value: statusSyncSecret
   }
 }
 

@@ -9,7 +9,7 @@
 // 4xx answers count towards PagerDuty disabling the subscription (02-Behavior.md), so only forgeries get one.
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { secretMatches } from '../net/secrets.js';
+import { secretMatches } from './secrets.js';
 import {
   type CallbackEvent,
   type CallbackInput,

@@ -9,7 +9,7 @@
 // SIGNL4 neither signs its webhooks nor lets the sender set a header, so the destination's callbackSecret rides in
 // the callback URL as `?secret=…` (over HTTPS), compared in constant time. The URL must never be logged.
 import { z } from 'zod';
-import { secretMatches } from '../net/secrets.js';
+import { secretMatches } from './secrets.js';
 import {
   type CallbackEvent,
   type CallbackInput,

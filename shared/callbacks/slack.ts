@@ -15,7 +15,7 @@ import {
   CLOSE_REASON,
   closeActionId,
 } from '../destinations/slackActions.js';
-import { secretMatches } from '../net/secrets.js';
+import { secretMatches } from './secrets.js';
 import {
   type CallbackEvent,
   type CallbackInput,

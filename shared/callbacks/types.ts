@@ -1,9 +1,9 @@
 // What a destination's callback means, whatever the vendor: the parsers in this folder turn a vendor's own request
 // into these vendor-neutral events, and the route acts on them. Pure: no I/O, no clock, no configuration.
-import type { Classification, ClassificationReason } from '../config.js';
+import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from '../config.js';
 import type { CallbackUser } from '../destinations/slackActions.js';
 
-export type { CallbackUser, Classification, ClassificationReason };
+export type { CallbackUser };
 
 /** The slice of the Fetch API's Headers the parsers read (case-insensitive names). */
 export interface HeadersLike {
@@ -39,6 +39,9 @@ export interface IncidentRef {
   value: string;
 }
 
+export type Classification = (typeof CLASSIFICATIONS)[number];
+export type ClassificationReason = (typeof CLASSIFICATION_REASONS)[number];
+
 export interface CallbackEvent {
   /** The vendor's id for the event, unique per event: the key for idempotency (vendors retry and may repeat). */
   eventId: string;
@@ -47,6 +50,8 @@ export interface CallbackEvent {
   incidentRef?: IncidentRef;
   /** Who acted. */
   user?: CallbackUser;
+  /** An owner the callback names explicitly (our status JSON's `owner`): set on a close too. */
+  owner?: string;
   /** reassign: the new assignee. */
   assignee?: CallbackUser;
   /** The vendor's note: an annotation, a note added with the action, or the closing comment. */

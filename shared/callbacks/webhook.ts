@@ -6,37 +6,9 @@
 // computes the signature; the five-minute window is checked here against the injected clock (the library's
 // verify() reads the wall clock).
 import { timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
-import { CLASSIFICATION_REASONS, CLASSIFICATIONS, REASONS_BY_CLASSIFICATION } from '../config.js';
 import { webhookFor } from '../ingest/signature.js';
+import { statusSyncBodySchema } from './statusBody.js';
 import { type CallbackEvent, type CallbackInput, type CallbackResult, parseJson, refused, tooLarge, utf8 } from './types.js';
-
-const COMMENT_MAX = 4000;
-
-/** Our own status-sync body (POST /api/incidents/{destination}/status, and signed webhook receivers' callbacks). */
-export const statusSyncBodySchema = z
-  .object({
-    incidentId: z.string({ error: 'required: the incident name (GUID) or its ARM id' }).trim().min(1, 'must not be empty'),
-    action: z.enum(['acknowledge', 'close'], { error: 'must be "acknowledge" or "close"' }),
-    owner: z.string({ error: 'must be a string (UPN, email or Entra object id)' }).trim().min(1).max(256).optional(),
-    classification: z.enum(CLASSIFICATIONS, { error: `must be one of ${CLASSIFICATIONS.join(', ')}` }).optional(),
-    classificationReason: z.enum(CLASSIFICATION_REASONS, { error: `must be one of ${CLASSIFICATION_REASONS.join(', ')}` }).optional(),
-    comment: z.string({ error: 'must be a string' }).max(COMMENT_MAX, `at most ${COMMENT_MAX} characters`).optional(),
-  })
-  .superRefine((b, ctx) => {
-    if (b.classificationReason && b.action === 'close') {
-      const classification = b.classification ?? 'Undetermined';
-      if (!REASONS_BY_CLASSIFICATION[classification].includes(b.classificationReason)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['classificationReason'],
-          message: `${b.classificationReason} does not go with classification ${classification}${b.classification ? '' : ' (the default when none is given)'}`,
-        });
-      }
-    }
-  });
-
-export type StatusSyncBody = z.infer<typeof statusSyncBodySchema>;
 
 /** The Standard Webhooks library's tolerance, in seconds. */
 export const TOLERANCE_SECONDS = 5 * 60;
@@ -94,6 +66,7 @@ export function parseWebhookCallback(input: CallbackInput): CallbackResult {
   const b = parsed.data;
   const event: CallbackEvent = { eventId: id, action: b.action, incidentRef: { kind: 'bridgeRef', value: b.incidentId } };
   if (b.owner) event.user = GUID.test(b.owner) ? { id: b.owner } : b.owner.includes('@') ? { email: b.owner } : { name: b.owner };
+  if (b.owner) event.owner = b.owner;
   if (b.comment) event.note = b.comment;
   if (b.action === 'close') {
     if (b.classification) event.classification = b.classification;

@@ -6,7 +6,7 @@
 // mrkdwn text escapes &, < and > and nothing else (https://api.slack.com/reference/surfaces/formatting#escaping).
 // Two-way sync: the actions block also carries Acknowledge and "Close as …" buttons (action_ids and the callback
 // parser in shared/callbacks/slack.ts; button value = the incident's ARM id, ≤ 2,000 chars; ≤ 25 elements per actions
-// block). They work when the incoming webhook belongs to a Slack app with Interactivity on (docs/two-way-sync.md).
+// block). They work when the incoming webhook belongs to a Slack app with Interactivity on (README "Two-way sync").
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
 import type { Destination } from '../config.js';
 import {

@@ -1,178 +1,133 @@
-// POST /api/incidents/{destination}/status: a destination (SIGNL4, PagerDuty, a webhook receiver) acknowledges or
-// closes the Sentinel incident it was sent. Authorised by the function key (host) plus `x-bridge-secret` =
-// STATUS_SYNC_SECRET (constant-time compare). acknowledge → owner (when given) + Active; close → Closed with the
-// classification (default INCIDENT_CLOSE_CLASSIFICATION), reason and comment. Both write a comment naming the
-// destination. The update is ETag-conditional and retried on a stale etag.
+// POST /api/incidents/{destination}/status: a destination (or a script acting for it) acknowledges or closes an
+// incident with our own JSON body. Scoped to that destination (issue 10 §5): authorised by the function key plus
+// `x-bridge-secret` = one of the destination's own `callbackSecret`s (constant-time compare; there is no global
+// secret), and only for incidents the bridge delivered to that destination — any other → 404, nothing written.
+// acknowledge → owner (when given) + Active; close → Closed with the classification (else the destination's
+// closeClassification, else INCIDENT_CLOSE_CLASSIFICATION), reason and comment. Each change writes one comment naming
+// the destination. Vendors' own formats and Standard-Webhooks-signed JSON go to /callback instead (callbacks.ts).
 import { randomUUID } from 'node:crypto';
-import { type StatusSyncBody, statusSyncBodySchema } from '../callbacks/webhook.js';
+import type { CallbackEvent } from '../callbacks/index.js';
+import { secretMatches } from '../callbacks/secrets.js';
+import { parseStatusSyncBody, type StatusSyncBody } from '../callbacks/statusBody.js';
+import { callbackSecretsOf, type Destination } from '../config.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json, readBody } from '../http.js';
-import { secretMatches } from '../net/secrets.js';
-import { workspacesClaiming, writeDelivery } from './claims.js';
+import { applyEvent, deliveredTargets } from './callbackActions.js';
 import type { IncidentDeps } from './deps.js';
-import { type ArmIncidentProperties, type IncidentOwner, isConflict, SentinelApiError } from './sentinelClient.js';
-import { IncidentUpdateError, updateIncident } from './tagging.js';
-import { findWorkspace, incidentArmId, parseIncidentRef, workspaceLabel } from './workspaces.js';
+import { type IncidentTarget, IncidentWriteError, sentinelIncidentWriter } from './incidentWriter.js';
+import { incidentArmId, workspaceLabel } from './workspaces.js';
+
+export { parseStatusSyncBody, type StatusSyncBody, statusSyncBodySchema } from '../callbacks/statusBody.js';
+export { CLASSIFICATION_REASONS, CLASSIFICATIONS, REASONS_BY_CLASSIFICATION } from '../config.js';
 
 const BODY_MAX_BYTES = 64 * 1024;
-
-/** Parses and validates the body; the error names the field. */
-export function parseStatusSyncBody(text: string): StatusSyncBody {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new HttpError(
-      400,
-      'body must be a JSON object: {"incidentId", "action", "owner"?, "classification"?, "classificationReason"?, "comment"?}',
-    );
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'body must be a JSON object');
-  const parsed = statusSyncBodySchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.map(String).join('.') || 'body';
-    throw new HttpError(400, `${field}: ${issue?.message ?? 'invalid'}`, { field });
-  }
-  return parsed.data;
-}
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Sentinel's owner object from what a destination knows: an Entra object id, a UPN / email, or a display name. */
-export function ownerInfo(owner: string): IncidentOwner {
-  if (GUID.test(owner)) return { objectId: owner };
-  if (owner.includes('@')) return { userPrincipalName: owner, email: owner };
-  return { assignedTo: owner };
-}
-
-export function acknowledged(p: ArmIncidentProperties, owner: string | undefined): ArmIncidentProperties | undefined {
-  if (p.status === 'Closed') throw new HttpError(409, 'the incident is already closed; acknowledge does not reopen it');
-  const next: ArmIncidentProperties = { ...p, status: 'Active' };
-  if (owner) next.owner = ownerInfo(owner);
-  const sameOwner = !owner || JSON.stringify(p.owner ?? {}) === JSON.stringify(next.owner);
-  return p.status === 'Active' && sameOwner ? undefined : next;
-}
-
-export function closedWith(
-  p: ArmIncidentProperties,
-  body: StatusSyncBody,
-  destination: string,
-  defaultClassification: string,
-): ArmIncidentProperties {
-  const next: ArmIncidentProperties = {
-    ...p,
-    status: 'Closed',
-    classification: body.classification ?? defaultClassification,
-    classificationComment: body.comment ?? `Closed from ${destination} through Sentinel Bridge`,
-  };
-  if (body.classificationReason) next.classificationReason = body.classificationReason;
-  else delete next.classificationReason;
-  if (body.owner) next.owner = ownerInfo(body.owner);
-  return next;
-}
-
-export function statusComment(destination: string, body: StatusSyncBody, classification: string): string {
-  const who = body.owner ? ` by ${body.owner}` : '';
-  const what =
-    body.action === 'acknowledge'
-      ? `acknowledged in ${destination}${who}; status set to Active`
-      : `closed in ${destination}${who} as ${classification}${body.classificationReason ? ` (${body.classificationReason})` : ''}`;
-  return `Sentinel Bridge: ${what}.${body.comment ? ` Comment: ${body.comment}` : ''}`;
-}
+export const SECRET_HEADER = 'x-bridge-secret';
 
 export type StatusSyncDeps = Pick<IncidentDeps, 'config' | 'sentinel' | 'storage' | 'log' | 'now'>;
 
-const readText = async (request: BridgeRequest) =>
-  (await readBody(request, BODY_MAX_BYTES, `body is larger than ${BODY_MAX_BYTES} bytes`)).toString('utf8');
+/** The destination named in the route; 404 when none is configured under that name. */
+export function destinationNamed(config: StatusSyncDeps['config'], name: string): Destination {
+  const destination = config.DESTINATIONS.find((d) => d.name === name);
+  if (!destination) throw new HttpError(404, `unknown destination "${name}"`);
+  return destination;
+}
+
+/** 401 unless x-bridge-secret is one of this destination's callback secrets (never another destination's). */
+export function authorizeDestination(request: BridgeRequest, destination: Destination): void {
+  const secrets = callbackSecretsOf(destination);
+  if (secrets.length === 0) throw new HttpError(401, `destination "${destination.name}" has no callbackSecret: status sync is off for it`);
+  const given = request.headers.get(SECRET_HEADER);
+  if (!secrets.some((s) => secretMatches(given, s)))
+    throw new HttpError(401, `missing or wrong ${SECRET_HEADER} header (the callbackSecret of destination "${destination.name}")`);
+}
+
+/** The one incident the body names, among those delivered to this destination; 400 for a bad reference, else 404. */
+export async function deliveredIncident(deps: StatusSyncDeps, destination: Destination, incidentId: string): Promise<IncidentTarget> {
+  const targets = await deliveredTargets(deps.storage.table('claims'), deps.config, destination, incidentId);
+  if (!targets) throw new HttpError(400, 'incidentId: not an incident name (GUID) or an incident ARM id', { field: 'incidentId' });
+  const [target] = targets;
+  if (!target) throw new HttpError(404, `incident ${incidentId} was not delivered to destination "${destination.name}"`);
+  return target;
+}
+
+/** The body as a callback event (no vendor event id: each request is its own change). */
+export function statusEvent(body: StatusSyncBody): CallbackEvent {
+  return {
+    eventId: `status:${randomUUID()}`,
+    action: body.action,
+    incidentRef: { kind: 'bridgeRef', value: body.incidentId },
+    // Our JSON's owner is set as given (ownerInfo reads an object id, a UPN or a name).
+    ...(body.owner ? { user: { name: body.owner }, owner: body.owner } : {}),
+    ...(body.comment ? { note: body.comment } : {}),
+    ...(body.classification ? { classification: body.classification } : {}),
+    ...(body.classificationReason ? { classificationReason: body.classificationReason } : {}),
+  };
+}
+
+/** Applies the change; maps the outcome to the route's answer. */
+async function applyStatus(deps: StatusSyncDeps, destination: Destination, target: IncidentTarget, body: StatusSyncBody) {
+  const event = statusEvent(body);
+  let outcome: Awaited<ReturnType<typeof applyEvent>>;
+  try {
+    outcome = await applyEvent(
+      {
+        writer: sentinelIncidentWriter(deps.sentinel),
+        claims: deps.storage.table('claims'),
+        config: deps.config,
+        destination,
+        now: deps.now,
+        commentId: randomUUID(),
+      },
+      target,
+      event,
+    );
+  } catch (e) {
+    if (!(e instanceof IncidentWriteError)) throw e;
+    deps.log.error(
+      { component: 'incidentStatus', incident: target.name, status: e.status, kind: e.kind },
+      'status sync failed in Sentinel',
+    );
+    if (e.kind === 'conflict') throw new HttpError(409, `the incident kept changing while being updated; try again (${e.message})`);
+    throw new HttpError(502, e.message);
+  }
+  if (outcome.result === 'missing' || outcome.result === 'commented')
+    throw new HttpError(404, `incident ${target.name} was not found in ${workspaceLabel(target.ws)}`);
+  if (outcome.result === 'already-closed' && body.action === 'acknowledge')
+    throw new HttpError(409, 'the incident is already closed; acknowledge does not reopen it');
+  return outcome;
+}
 
 export function handleIncidentStatus(request: BridgeRequest, deps: StatusSyncDeps): Promise<BridgeResponse> {
   return answer(async () => {
-    const { config, sentinel, storage: st, now } = deps;
-    const log = deps.log.child({ component: 'incidentStatus' });
-    if (!config.STATUS_SYNC_SECRET) {
-      throw new HttpError(
-        503,
-        'status sync is off: set STATUS_SYNC_SECRET (at least 16 characters) and send it as the x-bridge-secret header',
-      );
-    }
-    if (!secretMatches(request.headers.get('x-bridge-secret'), config.STATUS_SYNC_SECRET)) {
-      throw new HttpError(401, 'missing or wrong x-bridge-secret header');
-    }
-    const destinationName = request.params.destination ?? '';
-    const destination = config.DESTINATIONS.find((d) => d.name === destinationName);
-    if (!destination)
-      throw new HttpError(404, `unknown destination "${destinationName}"`, { knownDestinations: config.DESTINATIONS.map((d) => d.name) });
-    const body = parseStatusSyncBody(await readText(request));
-
-    const ref = parseIncidentRef(body.incidentId);
-    if (!ref) throw new HttpError(400, 'incidentId: not an incident name (GUID) or an incident ARM id', { field: 'incidentId' });
-    let candidates = config.SENTINEL_WORKSPACES;
-    if (ref.workspace) {
-      const ws = findWorkspace(config.SENTINEL_WORKSPACES, ref.workspace);
-      if (!ws) throw new HttpError(404, `workspace ${ref.workspace.workspaceName} is not one of SENTINEL_WORKSPACES`);
-      candidates = [ws];
-    } else if (candidates.length > 1) {
-      const claimed = await workspacesClaiming(st.table('claims'), candidates, ref.name);
-      if (claimed.length) candidates = claimed;
-    }
-    if (candidates.length === 0) throw new HttpError(404, 'no Sentinel workspace is configured (SENTINEL_WORKSPACES)');
-
-    const classification = body.classification ?? config.INCIDENT_CLOSE_CLASSIFICATION;
-    try {
-      for (const ws of candidates) {
-        const updated = await updateIncident(sentinel, ws, ref.name, (p) =>
-          body.action === 'acknowledge' ? acknowledged(p, body.owner) : closedWith(p, body, destination.name, classification),
-        );
-        if (!updated) continue;
-        if (body.action === 'close') {
-          // The destination that closed the incident is not sent the resolve back by the poll's closure event. (Written
-          // after the update: should a poll slip in between, the echo is a resolve of an already resolved alert.)
-          await writeDelivery(st.table('claims'), ws, ref.name, 'closed', destination.name, {
-            state: 'delivered',
-            deliveredAt: now().toISOString(),
-            origin: 'status-sync',
-          });
-        }
-        await sentinel.putComment(ws, ref.name, randomUUID(), statusComment(destination.name, body, classification));
-        const p = updated.incident.properties;
-        log.info(
-          {
-            incident: ref.name,
-            workspace: workspaceLabel(ws),
-            destination: destination.name,
-            action: body.action,
-            attempts: updated.attempts,
-          },
-          'incident status synced',
-        );
-        return json(200, {
-          incidentId: updated.incident.id ?? incidentArmId(ws, ref.name),
-          name: ref.name,
-          workspace: workspaceLabel(ws),
-          action: body.action,
-          status: p.status,
-          ...(p.owner ? { owner: p.owner } : {}),
-          ...(p.classification ? { classification: p.classification } : {}),
-          ...(p.classificationReason ? { classificationReason: p.classificationReason } : {}),
-          attempts: updated.attempts,
-        });
-      }
-    } catch (e) {
-      if (e instanceof HttpError) throw e;
-      if (e instanceof IncidentUpdateError || isConflict(e))
-        throw new HttpError(409, `the incident kept changing while being updated; try again (${(e as Error).message})`);
-      if (e instanceof SentinelApiError) {
-        const advice =
-          e.status === 403
-            ? " — the app's identity needs the Microsoft Sentinel Responder role on the workspace"
-            : e.status === 401
-              ? ' — the token was refused; check the managed identity (AZURE_CLIENT_ID)'
-              : '';
-        log.error({ incident: ref.name, status: e.status }, 'status sync failed in Sentinel');
-        throw new HttpError(502, `Sentinel refused the update: ${e.status} ${e.code ?? ''}${advice}`.replace(/\s+/g, ' ').trim());
-      }
-      throw e;
-    }
-    throw new HttpError(404, `incident ${ref.name} was not found in ${candidates.map(workspaceLabel).join(', ')}`);
+    const destination = destinationNamed(deps.config, request.params.destination ?? '');
+    authorizeDestination(request, destination);
+    const body = parseStatusSyncBody(
+      (await readBody(request, BODY_MAX_BYTES, `body is larger than ${BODY_MAX_BYTES} bytes`)).toString('utf8'),
+    );
+    const target = await deliveredIncident(deps, destination, body.incidentId);
+    const outcome = await applyStatus(deps, destination, target, body);
+    const p = outcome.incident;
+    deps.log.info(
+      {
+        component: 'incidentStatus',
+        incident: target.name,
+        workspace: workspaceLabel(target.ws),
+        destination: destination.name,
+        action: body.action,
+        result: outcome.result,
+      },
+      'incident status synced',
+    );
+    return json(200, {
+      incidentId: p.id || incidentArmId(target.ws, target.name),
+      name: target.name,
+      workspace: workspaceLabel(target.ws),
+      action: body.action,
+      result: outcome.result,
+      status: p.status,
+      ...(p.owner ? { owner: p.owner } : {}),
+      ...(p.classification ? { classification: p.classification } : {}),
+      ...(p.classificationReason ? { classificationReason: p.classificationReason } : {}),
+      ...('attempts' in outcome ? { attempts: outcome.attempts } : {}),
+    });
   });
 }

@@ -8,7 +8,14 @@ import type { OriginalStore } from '../reliability/originals.js';
 import { withinDeadline } from '../storage/clients.js';
 import { checkContentType, decodeContent, parseElements, readBody } from './body.js';
 import { type GroupCommitter, INGEST_STORAGE_DEADLINE_MS } from './enqueue.js';
-import { verifyDataCollector, verifyStandardWebhook } from './signature.js';
+import type { Remembered, ReplayKind, ReplayStore } from './replays.js';
+import {
+  checkDataCollectorHeaders,
+  checkWebhookHeaders,
+  verifyDataCollectorSignature,
+  verifyStandardWebhook,
+  WEBHOOK_TOLERANCE_MS,
+} from './signature.js';
 import { charsetOf } from './text.js';
 import { type ValidatedBatch, validateElements } from './validate.js';
 
@@ -19,7 +26,32 @@ export interface IngestDeps {
   log: Logger;
   /** Complete originals of records with a field cut to the 64 KB limit. */
   originals: OriginalStore;
+  /** Signed requests seen inside their replay window. */
+  replays: ReplayStore;
   now(): Date;
+}
+
+/** Records a signed request once per window; a storage failure is a 503 like any other. */
+async function rememberSigned(deps: IngestDeps, kind: ReplayKind, key: string, windowEnd: Date, batchId?: string): Promise<Remembered> {
+  try {
+    return await deps.replays.remember(kind, key, windowEnd, batchId);
+  } catch (e) {
+    deps.log.error({ kind, err: (e as Error).message }, 'replay store unavailable');
+    const message = 'the signed request could not be checked for replays (storage); nothing was accepted, retry later';
+    throw new HttpError(503, message, {}, { 'retry-after': '5' });
+  }
+}
+
+/** Runs the rest of a signed request; when it fails, the key is given back so the sender's retry is not a replay. */
+async function onceSigned<T>(deps: IngestDeps, kind: ReplayKind, key: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    await deps.replays.forget(kind, key).catch((err: unknown) => {
+      deps.log.warn({ kind, err: (err as Error).message }, 'could not give back a replay key; a retry inside the window is refused');
+    });
+    throw e;
+  }
 }
 
 /**
@@ -49,24 +81,43 @@ export function handleEvents(request: BridgeRequest, deps: IngestDeps): Promise<
       throw new HttpError(404, `unknown source "${sourceName}"; known sources: ${known.join(', ')}`, { knownSources: known });
     }
     const charset = checkContentType(request);
+    const secret = deps.config.INGEST_HMAC_SECRET;
+    // Headers and the timestamp window first: nothing is read or decompressed for a request that cannot be signed.
+    const signed = secret ? checkWebhookHeaders(request.headers, deps.now()) : undefined;
     const limit = deps.config.INGEST_MAX_BODY_BYTES;
     const body = await decodeContent(request, await readBody(request, limit), limit);
-    if (deps.config.INGEST_HMAC_SECRET) verifyStandardWebhook(deps.config.INGEST_HMAC_SECRET, body, request.headers);
-    const elements = parseElements(body, charset);
-    if (elements.length === 0) throw new HttpError(400, 'no events: the body is an empty array');
-    const batch = validateElements(elements, {
-      catalog: deps.catalog,
-      source,
-      typeHint: request.query.get('type') ?? undefined,
-      context: { receivedAt: deps.now().toISOString() },
-      originalUrl: (blob) => deps.originals.urlOf(blob),
-    });
+    if (!secret || !signed) return accept(request, deps, source, charset, body, randomUUID());
+    verifyStandardWebhook(secret, body, request.headers);
     const batchId = randomUUID();
-    if (batch.accepted === 0)
-      throw new HttpError(400, 'no valid events in the request', { batchId, accepted: 0, rejected: batch.rejected });
-    await commit(deps, batch, batchId);
-    return json(202, { batchId, accepted: batch.accepted, rejected: batch.rejected });
+    const windowEnd = new Date(signed.timestamp.getTime() + WEBHOOK_TOLERANCE_MS);
+    const seen = await rememberSigned(deps, 'webhook', signed.id, windowEnd, batchId);
+    // The signature covers webhook-id and body: a repeat is the same message, answered as done (Standard Webhooks'
+    // idempotency key) with the batch it became, and not stored again.
+    if (!seen.first) return json(202, { batchId: seen.batchId ?? null, accepted: 0, rejected: [], duplicate: true, webhookId: signed.id });
+    return onceSigned(deps, 'webhook', signed.id, () => accept(request, deps, source, charset, body, batchId));
   });
+}
+
+async function accept(
+  request: BridgeRequest,
+  deps: IngestDeps,
+  source: NonNullable<ReturnType<Catalog['source']>>,
+  charset: ReturnType<typeof checkContentType>,
+  body: Buffer,
+  batchId: string,
+): Promise<BridgeResponse> {
+  const elements = parseElements(body, charset);
+  if (elements.length === 0) throw new HttpError(400, 'no events: the body is an empty array');
+  const batch = validateElements(elements, {
+    catalog: deps.catalog,
+    source,
+    typeHint: request.query.get('type') ?? undefined,
+    context: { receivedAt: deps.now().toISOString() },
+    originalUrl: (blob) => deps.originals.urlOf(blob),
+  });
+  if (batch.accepted === 0) throw new HttpError(400, 'no valid events in the request', { batchId, accepted: 0, rejected: batch.rejected });
+  await commit(deps, batch, batchId);
+  return json(202, { batchId, accepted: batch.accepted, rejected: batch.rejected });
 }
 
 const LOG_TYPE = /^[A-Za-z0-9_]{1,100}$/;
@@ -92,30 +143,42 @@ export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps): Prom
     const charset = charsetOf(request.headers.get('content-type'));
     const logType = request.headers.get('log-type') ?? '';
     if (!LOG_TYPE.test(logType)) throw legacyError(400, 'InvalidLogType', 'Log-Type must be 1-100 letters, digits or underscores');
+    const checked = checkDataCollectorHeaders(request.headers, deps.now().getTime());
     const body = await readBody(request, deps.config.INGEST_MAX_BODY_BYTES);
-    verifyDataCollector({ workspaceId, sharedKey }, body, request.headers, deps.now().getTime());
-    const elements = parseElements(body, charset);
-    const named = deps.catalog.typeForLogType(logType);
-    const source = named?.source ?? deps.catalog.source('generic');
-    const eventType = named?.type;
-    if (!source) throw new Error('catalog has no generic source');
-    const timeField = request.headers.get('time-generated-field') ?? undefined;
-    const batch = validateElements(elements, {
-      catalog: deps.catalog,
-      source,
-      eventType,
-      // A Log-Type naming a shared table says nothing about each record's type; any other names it.
-      typeHint: named && !named.type ? undefined : logType,
-      context: { receivedAt: deps.now().toISOString(), ...(timeField ? { timeField } : {}) },
-      originalUrl: (blob) => deps.originals.urlOf(blob),
-    });
-    // Legacy senders read no per-record report, so a batch is taken whole or refused whole.
-    if (batch.rejected.length)
-      throw legacyError(400, 'InvalidDataFormat', `${batch.rejected.length} record(s) are invalid; nothing was accepted`, {
-        rejected: batch.rejected,
+    verifyDataCollectorSignature({ workspaceId, sharedKey }, checked, body);
+    // The SharedKey signature covers the date and the body's length, not its bytes: a repeated Authorization value
+    // may carry another body, so it is refused (403, as the old API refused a bad signature), not taken as a retry.
+    const seen = await rememberSigned(deps, 'sharedkey', checked.authorization, checked.windowEnd);
+    if (!seen.first)
+      throw legacyError(
+        403,
+        'InvalidAuthorization',
+        'this Authorization value was already used (replay); sign every request with its own x-ms-date',
+      );
+    return onceSigned(deps, 'sharedkey', checked.authorization, async () => {
+      const elements = parseElements(body, charset);
+      const named = deps.catalog.typeForLogType(logType);
+      const source = named?.source ?? deps.catalog.source('generic');
+      const eventType = named?.type;
+      if (!source) throw new Error('catalog has no generic source');
+      const timeField = request.headers.get('time-generated-field') ?? undefined;
+      const batch = validateElements(elements, {
+        catalog: deps.catalog,
+        source,
+        eventType,
+        // A Log-Type naming a shared table says nothing about each record's type; any other names it.
+        typeHint: named && !named.type ? undefined : logType,
+        context: { receivedAt: deps.now().toISOString(), ...(timeField ? { timeField } : {}) },
+        originalUrl: (blob) => deps.originals.urlOf(blob),
       });
-    if (batch.accepted === 0) throw legacyError(400, 'InvalidDataFormat', 'no records in the body');
-    await commit(deps, batch, randomUUID());
-    return { status: 200 };
+      // Legacy senders read no per-record report, so a batch is taken whole or refused whole.
+      if (batch.rejected.length)
+        throw legacyError(400, 'InvalidDataFormat', `${batch.rejected.length} record(s) are invalid; nothing was accepted`, {
+          rejected: batch.rejected,
+        });
+      if (batch.accepted === 0) throw legacyError(400, 'InvalidDataFormat', 'no records in the body');
+      await commit(deps, batch, randomUUID());
+      return { status: 200 };
+    });
   });
 }

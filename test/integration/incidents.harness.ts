@@ -13,6 +13,7 @@ import type { App } from '../../shared/app.js';
 import { type Config, loadConfig } from '../../shared/config.js';
 import { appOf, ensureStorageOf } from '../../tools/dev/apps.js';
 import { type RunningAzurite, startAzurite } from '../../tools/dev/azurite.js';
+import { startPagerDutyEmulator } from '../../tools/emulators/pagerduty.js';
 import { startSentinelEmulator } from '../../tools/emulators/sentinel.js';
 import type { ReceivedRequest, RunningEmulator } from '../../tools/emulators/server.js';
 import { startSink } from '../../tools/emulators/sink.js';
@@ -23,9 +24,17 @@ import { drainQueue } from '../support/queue.js';
 export const WS_A = { subscriptionId: '00000000-0000-4000-8000-00000000000a', resourceGroup: 'rg-sec', workspaceName: 'sentinel-a' };
 export const WS_B = { subscriptionId: '00000000-0000-4000-8000-00000000000b', resourceGroup: 'rg-other', workspaceName: 'sentinel-b' };
 export const TAG = 'SentinelBridge';
-export const STATUS_SECRET = 'status-sync-secret-0123456789';
 export const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 export const PD_KEY = 'R0123456789abcdef0123456789abcde';
+/** Each destination's own callbackSecret (computed per run; a test signs with them as the vendor would). */
+export const CALLBACK_SECRETS = {
+  signl4: `signl4-${randomBytes(16).toString('hex')}`,
+  pagerduty: `pd-${randomBytes(16).toString('hex')}`,
+  slack: randomBytes(16).toString('hex'),
+  webhook: `whsec_${randomBytes(24).toString('base64')}`,
+} as const;
+/** The read-only PagerDuty REST key the emulator knows. */
+export const PD_REST_KEY = `u+${randomBytes(10).toString('hex')}`;
 
 export const wsId = (ws: typeof WS_A) =>
   `/subscriptions/${ws.subscriptionId}/resourceGroups/${ws.resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${ws.workspaceName}`;
@@ -35,17 +44,29 @@ export interface Stack {
   azurite: RunningAzurite;
   sentinel: RunningEmulator;
   sink: RunningEmulator;
+  /** The PagerDuty REST emulator (HTTPS); also where Slack's response_url points in tests. */
+  pagerduty: RunningEmulator;
   tls: EmulatorTls;
   env: Record<string, string>;
 }
 
-export function destinations(sinkUrl: string) {
+export function destinations(sinkUrl: string, pagerdutyUrl?: string) {
   return [
-    { name: 'ops-signl4', type: 'signl4', url: `${sinkUrl}/signl4/teamsecret` },
-    { name: 'ops-pagerduty', type: 'pagerduty', url: `${sinkUrl}/pagerduty`, routingKey: PD_KEY },
+    { name: 'ops-signl4', type: 'signl4', url: `${sinkUrl}/signl4/teamsecret`, callbackSecret: CALLBACK_SECRETS.signl4 },
+    {
+      name: 'ops-pagerduty',
+      type: 'pagerduty',
+      url: `${sinkUrl}/pagerduty`,
+      routingKey: PD_KEY,
+      callbackSecret: CALLBACK_SECRETS.pagerduty,
+      restApiKey: PD_REST_KEY,
+      ...(pagerdutyUrl ? { restApiEndpoint: pagerdutyUrl } : {}),
+      closeClassification: 'TruePositive',
+      closeClassificationReason: 'SuspiciousActivity',
+    },
     { name: 'ops-teams', type: 'teams', url: `${sinkUrl}/teams` },
-    { name: 'ops-slack', type: 'slack', url: `${sinkUrl}/slack` },
-    { name: 'ops-webhook', type: 'webhook', url: `${sinkUrl}/webhook`, secret: WEBHOOK_SECRET },
+    { name: 'ops-slack', type: 'slack', url: `${sinkUrl}/slack`, callbackSecret: CALLBACK_SECRETS.slack },
+    { name: 'ops-webhook', type: 'webhook', url: `${sinkUrl}/webhook`, secret: WEBHOOK_SECRET, callbackSecret: CALLBACK_SECRETS.webhook },
     { name: 'ops-enriched', type: 'webhook', url: `${sinkUrl}/enriched`, enrich: true },
   ];
 }
@@ -58,10 +79,11 @@ export function useIncidentStack(): { current: Stack } {
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'incidents-'));
     const tls = await emulatorTls(dir);
-    const [azurite, sentinel, sink] = await Promise.all([
+    const [azurite, sentinel, sink, pagerduty] = await Promise.all([
       startAzurite({ location: join(dir, 'azurite') }),
       startSentinelEmulator({ port: 0, dataDir: join(dir, 'sentinel'), tls, workspaces: [WS_A, WS_B], pageSize: 5 }),
       startSink({ port: 0 }),
+      startPagerDutyEmulator({ port: 0, tls, apiKeys: [PD_REST_KEY] }),
     ]);
     const env = {
       AzureWebJobsStorage: azurite.connectionString,
@@ -69,19 +91,18 @@ export function useIncidentStack(): { current: Stack } {
       ARM_ENDPOINT: sentinel.url,
       BRIDGE_CREDENTIAL: 'emulator',
       EMULATOR_CA_FILE: tls.caFile,
-      DESTINATIONS: JSON.stringify(destinations(sink.url)),
+      DESTINATIONS: JSON.stringify(destinations(sink.url, pagerduty.url)),
       INCIDENT_TAG: TAG,
-      STATUS_SYNC_SECRET: STATUS_SECRET,
       LOG_LEVEL: 'silent',
     };
     // Variants of these settings are made with loadConfig({ ...process.env, … }).
     Object.assign(process.env, env);
     config = loadConfig(env);
     await ensureStorageOf(config);
-    ref.current = { azurite, sentinel, sink, tls, env };
+    ref.current = { azurite, sentinel, sink, pagerduty, tls, env };
   }, 30_000);
   afterAll(async () => {
-    await Promise.all([ref.current?.sentinel.close(), ref.current?.sink.close()]);
+    await Promise.all([ref.current?.sentinel.close(), ref.current?.sink.close(), ref.current?.pagerduty.close()]);
     await ref.current?.azurite.stop();
   });
   return ref;
@@ -106,6 +127,8 @@ export async function reset(s: Stack): Promise<void> {
     sentinelCall(s, 'DELETE', '/_emulator/faults'),
     sinkCall(s, 'DELETE', '/_emulator/received'),
     sinkCall(s, 'DELETE', '/_emulator/faults'),
+    call(s.pagerduty.url, 'DELETE', '/_emulator/received', undefined, s.tls.ca),
+    call(s.pagerduty.url, 'DELETE', '/_emulator/incidents', undefined, s.tls.ca),
     app().storage.queue('incidents').clearMessages(),
   ]);
 }

@@ -1,12 +1,13 @@
 // POST /api/incidents/{destination}/status through the function handler, against the Sentinel ARM emulator.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { forwardIncident } from '../../functions/forwardIncident.js';
 import { incidentStatus } from '../../functions/incidentStatus.js';
-import { loadConfig } from '../../shared/config.js';
 import { handleIncidentStatus } from '../../shared/incidents/handlers.js';
 import { type ArmIncident, createSentinelClient, type SentinelClient } from '../../shared/incidents/sentinelClient.js';
 import { request } from '../support/http.js';
 import {
   app,
+  CALLBACK_SECRETS,
   cfg,
   context,
   drain,
@@ -17,7 +18,6 @@ import {
   poll,
   received,
   reset,
-  STATUS_SECRET,
   seed,
   sinkCall,
   TAG,
@@ -29,40 +29,77 @@ import {
 const stack = useIncidentStack();
 beforeEach(() => reset(stack.current));
 
-const statusRequest = (destination: string, body: unknown, secret: string | null = STATUS_SECRET) =>
+const SIGNL4 = CALLBACK_SECRETS.signl4;
+const statusRequest = (destination: string, body: unknown, secret: string | null = SIGNL4) =>
   request({
     path: `/api/incidents/${destination}/status`,
     body: typeof body === 'string' ? body : JSON.stringify(body),
     headers: { 'content-type': 'application/json', ...(secret !== null ? { 'x-bridge-secret': secret } : {}) },
     params: { destination },
   });
-const sync = (destination: string, body: unknown, secret?: string | null) =>
+/** The status route as the host runs it; by default with the destination's own callbackSecret. */
+const sync = (destination: string, body: unknown, secret: string | null = secretOf(destination)) =>
   incidentStatus.handler(app(), statusRequest(destination, body, secret), context('incidentStatus'));
+const secretOf = (destination: string) =>
+  (
+    ({ 'ops-signl4': CALLBACK_SECRETS.signl4, 'ops-pagerduty': CALLBACK_SECRETS.pagerduty, 'ops-slack': CALLBACK_SECRETS.slack }) as Record<
+      string,
+      string
+    >
+  )[destination] ?? null;
 
-describe('status sync: refusals', () => {
-  it('503 with a clear message when STATUS_SYNC_SECRET is unset', async () => {
-    const off = loadConfig({ ...process.env, STATUS_SYNC_SECRET: '' });
-    const r = await handleIncidentStatus(statusRequest('ops-signl4', { incidentId: newName(), action: 'close' }), {
-      ...app().incidents,
-      config: off,
-    });
-    expect(r.status).toBe(503);
-    expect(r.jsonBody).toEqual({ error: expect.stringMatching(/status sync is off: set STATUS_SYNC_SECRET/) });
+/** Seeds the incidents and forwards them to every destination (or only to `only`). */
+async function delivered(incidents: Parameters<typeof seed>[1], only?: string[]) {
+  await seed(stack.current, incidents);
+  await poll();
+  await drain((m) =>
+    !only || only.includes((m as { destination: string }).destination)
+      ? forwardIncident.handler(app(), m, context('forwardIncident'))
+      : Promise.resolve(),
+  );
+  await sinkCall(stack.current, 'DELETE', '/_emulator/received');
+}
+
+describe('issue 10 §5: status sync is scoped to the destination (its own secret, its own incidents)', () => {
+  it("401 for another destination's secret, a wrong or missing one, and a destination without a callbackSecret", async () => {
+    const name = newName();
+    await delivered([{ name, severity: 'High', status: 'New' }]);
+    const before = await emulatorIncident(stack.current, name);
+    const body = { incidentId: name, action: 'close' };
+    const other = await sync('ops-signl4', body, CALLBACK_SECRETS.pagerduty);
+    expect(other).toMatchObject({ status: 401, jsonBody: { error: expect.stringMatching(/x-bridge-secret .*"ops-signl4"/) } });
+    expect((await sync('ops-signl4', body, `${SIGNL4}x`)).status).toBe(401);
+    expect((await sync('ops-signl4', body, null)).status).toBe(401);
+    expect((await sync('ops-signl4', body, '')).status).toBe(401);
+    const teams = await sync('ops-teams', body, SIGNL4);
+    expect(teams).toMatchObject({ status: 401, jsonBody: { error: expect.stringMatching(/has no callbackSecret/) } });
+    // Nothing was written by any of them.
+    const inc = await emulatorIncident(stack.current, name);
+    expect(inc.properties).toEqual(before.properties);
+    expect(inc.comments).toEqual(before.comments);
   });
 
-  it('401 without the secret or with a wrong one (before anything else is revealed)', async () => {
-    expect((await sync('ops-signl4', { incidentId: newName(), action: 'close' }, '')).status).toBe(401);
-    expect((await sync('nope', { incidentId: newName(), action: 'close' }, null)).status).toBe(401);
-    expect((await sync('nope', { incidentId: newName(), action: 'close' }, `${STATUS_SECRET}x`)).status).toBe(401);
+  it('404 for an incident the bridge never delivered to that destination; nothing written', async () => {
+    const [never, elsewhere] = [newName(), newName()];
+    await seed(stack.current, [{ name: never, severity: 'High', status: 'New' }]);
+    await delivered([{ name: elsewhere, severity: 'High', status: 'New' }], ['ops-pagerduty']);
+
+    const r1 = await sync('ops-signl4', { incidentId: never, action: 'close' });
+    expect(r1).toMatchObject({ status: 404, jsonBody: { error: `incident ${never} was not delivered to destination "ops-signl4"` } });
+    const r2 = await sync('ops-signl4', { incidentId: incidentId(WS_A, elsewhere), action: 'acknowledge', owner: 'eve@contoso.com' });
+    expect(r2.status).toBe(404);
+    expect((await emulatorIncident(stack.current, never)).properties.status).toBe('New');
+    const other = await emulatorIncident(stack.current, elsewhere);
+    expect(other.properties).toMatchObject({ status: 'New' });
+    expect(other.properties.owner).toBeUndefined();
+    // The destination it was delivered to may change it.
+    expect((await sync('ops-pagerduty', { incidentId: elsewhere, action: 'close' })).status).toBe(200);
   });
 
-  it('404 for an unknown destination or incident; 400 naming the field for a bad body', async () => {
-    const unknownDest = await sync('nope', { incidentId: newName(), action: 'close' });
-    expect(unknownDest.status).toBe(404);
-    expect(unknownDest.jsonBody).toMatchObject({ error: 'unknown destination "nope"' });
-    const missing = await sync('ops-signl4', { incidentId: newName(), action: 'close' });
-    expect(missing.status).toBe(404);
-    expect(missing.jsonBody).toMatchObject({ error: expect.stringMatching(/was not found in sentinel-a, sentinel-b/) });
+  it('404 for an unknown destination (no list of the others); 400 naming the field for a bad body', async () => {
+    const unknownDest = await sync('nope', { incidentId: newName(), action: 'close' }, SIGNL4);
+    expect(unknownDest).toMatchObject({ status: 404, jsonBody: { error: 'unknown destination "nope"' } });
+    expect(unknownDest.jsonBody).not.toHaveProperty('knownDestinations');
     const foreign = await sync('ops-signl4', {
       incidentId: incidentId({ ...WS_A, workspaceName: 'elsewhere' }, newName()),
       action: 'close',
@@ -72,8 +109,8 @@ describe('status sync: refusals', () => {
     expect(bad).toMatchObject({ status: 400, jsonBody: { error: expect.stringMatching(/^action: /), field: 'action' } });
     const badOwner = await sync('ops-signl4', { incidentId: newName(), action: 'acknowledge', owner: 42 });
     expect(badOwner).toMatchObject({ status: 400, jsonBody: { field: 'owner' } });
-    const notJson = await sync('ops-signl4', '{nope');
-    expect(notJson.status).toBe(400);
+    expect((await sync('ops-signl4', '{nope')).status).toBe(400);
+    expect((await sync('ops-signl4', { incidentId: 'not a ref!', action: 'close' })).status).toBe(400);
   });
 });
 
@@ -81,10 +118,7 @@ describe('status sync: updates', () => {
   it('close sets Closed with the classification, reason and comment, keeps labels, and no resolve echoes back to the closer', async () => {
     const s = stack.current;
     const name = newName();
-    await seed(s, [{ name, severity: 'High', status: 'New' }]);
-    await poll();
-    await drain();
-    await sinkCall(s, 'DELETE', '/_emulator/received');
+    await delivered([{ name, severity: 'High', status: 'New' }]);
 
     const r = await sync('ops-signl4', {
       incidentId: name,
@@ -128,32 +162,41 @@ describe('status sync: updates', () => {
   it('close without a classification uses INCIDENT_CLOSE_CLASSIFICATION; acknowledge sets owner and Active (by ARM id, in the second workspace)', async () => {
     const s = stack.current;
     const [a, b] = [newName(), newName()];
-    await seed(s, [
+    await delivered([
       { name: a, severity: 'Low', status: 'New' },
       { name: b, ws: WS_B, severity: 'Medium', status: 'New' },
     ]);
-    const closed = await sync('ops-pagerduty', { incidentId: a, action: 'close' });
+    const closed = await sync('ops-signl4', { incidentId: a, action: 'close' });
     expect(closed.status).toBe(200);
     expect((await emulatorIncident(s, a)).properties).toMatchObject({ status: 'Closed', classification: 'Undetermined' });
+    expect((await emulatorIncident(s, a)).properties.classificationReason).toBeUndefined();
 
     const ack = await sync('ops-pagerduty', { incidentId: incidentId(WS_B, b), action: 'acknowledge', owner: 'jane@contoso.com' });
     expect(ack.status).toBe(200);
     const inc = await emulatorIncident(s, b, 'sentinel-b');
     expect(inc.properties).toMatchObject({ status: 'Active', owner: { userPrincipalName: 'jane@contoso.com', email: 'jane@contoso.com' } });
-    expect(inc.comments.map((c: { properties: { message: string } }) => c.properties.message)).toEqual([
+    expect(inc.comments.map((c: { properties: { message: string } }) => c.properties.message)).toContain(
       'Sentinel Bridge: acknowledged in ops-pagerduty by jane@contoso.com; status set to Active.',
-    ]);
+    );
 
     // By bare name, the second workspace is found too.
     const byName = await sync('ops-pagerduty', { incidentId: b, action: 'close', classification: 'BenignPositive' });
     expect(byName.jsonBody).toMatchObject({ workspace: 'sentinel-b', status: 'Closed', classification: 'BenignPositive' });
     expect((await sync('ops-pagerduty', { incidentId: b, action: 'acknowledge' })).status).toBe(409);
+    // A destination's own closeClassification applies when the body names none (ops-pagerduty: TruePositive).
+    const c = newName();
+    await delivered([{ name: c, severity: 'Low', status: 'New' }]);
+    await sync('ops-pagerduty', { incidentId: c, action: 'close' });
+    expect((await emulatorIncident(s, c)).properties).toMatchObject({
+      classification: 'TruePositive',
+      classificationReason: 'SuspiciousActivity',
+    });
   });
 
   it('a 412 on the update is retried with a fresh read and succeeds, keeping the concurrent change', async () => {
     const s = stack.current;
     const name = newName();
-    await seed(s, [{ name, severity: 'High', status: 'New' }]);
+    await delivered([{ name, severity: 'High', status: 'New' }]);
     const real = app().incidents.sentinel;
     const other = createSentinelClient(cfg().ARM_ENDPOINT, app().azure);
     let raced = false;
@@ -190,6 +233,8 @@ describe('status sync: updates', () => {
     const inc = await emulatorIncident(s, name);
     expect(inc.properties).toMatchObject({ status: 'Closed', classification: 'TruePositive', classificationComment: 'confirmed' });
     expect(inc.properties.labels).toEqual([{ labelName: 'analyst', labelType: 'User' }]);
-    expect(inc.comments).toHaveLength(1);
+    expect(
+      inc.comments.filter((c: { properties: { message: string } }) => c.properties.message.startsWith('Sentinel Bridge: closed')),
+    ).toHaveLength(1);
   });
 });

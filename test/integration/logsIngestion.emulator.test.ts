@@ -473,6 +473,7 @@ describe('startEmulators', () => {
         SINK_PORT: 0,
         GRAPH_EMULATOR_PORT: 0,
         LOG_ANALYTICS_EMULATOR_PORT: 0,
+        PAGERDUTY_EMULATOR_PORT: 0,
       },
     });
     try {
@@ -483,6 +484,7 @@ describe('startEmulators', () => {
         'graph security',
         'log analytics query',
         'logs ingestion',
+        'pagerduty rest',
         'sentinel',
       ]);
       const url = all.urls['logs ingestion'] ?? '';

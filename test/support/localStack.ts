@@ -40,6 +40,7 @@ async function startOnFreePorts(env: Record<string, string>): Promise<LocalStack
     SINK_PORT: await freePort(),
     GRAPH_EMULATOR_PORT: await freePort(),
     LOG_ANALYTICS_EMULATOR_PORT: await freePort(),
+    PAGERDUTY_EMULATOR_PORT: await freePort(),
   };
   const logsUrl = `https://127.0.0.1:${ports.LOGS_INGESTION_EMULATOR_PORT}`;
   const sentinelUrl = `https://127.0.0.1:${ports.SENTINEL_EMULATOR_PORT}`;

@@ -37,15 +37,15 @@ describe('generic webhook callbacks (Standard Webhooks)', () => {
   it.each([
     [
       { incidentId: INCIDENT, action: 'acknowledge', owner: 'ana@contoso.com' },
-      { action: 'acknowledge', user: { email: 'ana@contoso.com' } },
+      { action: 'acknowledge', user: { email: 'ana@contoso.com' }, owner: 'ana@contoso.com' },
     ],
     [
       { incidentId: INCIDENT, action: 'acknowledge', owner: 'Ana' },
-      { action: 'acknowledge', user: { name: 'Ana' } },
+      { action: 'acknowledge', user: { name: 'Ana' }, owner: 'Ana' },
     ],
     [
       { incidentId: INCIDENT, action: 'acknowledge', owner: '0b4f3a52-58b3-4a39-9a0e-2f59a6d1c0aa' },
-      { action: 'acknowledge', user: { id: '0b4f3a52-58b3-4a39-9a0e-2f59a6d1c0aa' } },
+      { action: 'acknowledge', user: { id: '0b4f3a52-58b3-4a39-9a0e-2f59a6d1c0aa' }, owner: '0b4f3a52-58b3-4a39-9a0e-2f59a6d1c0aa' },
     ],
     [
       { incidentId: INCIDENT, action: 'close', classification: 'FalsePositive', classificationReason: 'InaccurateData', comment: 'noise' },

@@ -29,7 +29,7 @@ describe('incident settings', () => {
     expect(c.INCIDENT_STATUSES).toEqual(['New']);
     expect(c.INCIDENT_SEVERITIES).toEqual(['High', 'Medium', 'Low', 'Informational']);
     expect(c.INCIDENT_CLOSE_CLASSIFICATION).toBe('Undetermined');
-    expect(c.STATUS_SYNC_SECRET).toBeUndefined();
+    expect('STATUS_SYNC_SECRET' in c).toBe(false);
   });
 
   it('reads several workspaces and comma lists', () => {
@@ -61,7 +61,34 @@ describe('incident settings', () => {
     [{ INCIDENT_LOOKBACK_HOURS: '0' }, /INCIDENT_LOOKBACK_HOURS/],
     [{ ARM_ENDPOINT: 'not a url' }, /ARM_ENDPOINT/],
     [{ INCIDENT_CLOSE_CLASSIFICATION: 'Benign' }, /INCIDENT_CLOSE_CLASSIFICATION/],
-    [{ STATUS_SYNC_SECRET: 'short' }, /STATUS_SYNC_SECRET: use at least 16 characters/],
+    [
+      {
+        DESTINATIONS: JSON.stringify([{ name: 'a', type: 'signl4', url: 'https://connect.signl4.com/webhook/x', callbackSecret: 'short' }]),
+      },
+      /DESTINATIONS at 0\.callbackSecret/,
+    ],
+    [
+      {
+        DESTINATIONS: JSON.stringify([
+          {
+            name: 'a',
+            type: 'signl4',
+            url: 'https://connect.signl4.com/webhook/x',
+            closeClassification: 'TruePositive',
+            closeClassificationReason: 'InaccurateData',
+          },
+        ]),
+      },
+      /DESTINATIONS at 0\.closeClassificationReason: InaccurateData does not go with closeClassification TruePositive/,
+    ],
+    [
+      {
+        DESTINATIONS: JSON.stringify([
+          { name: 't', type: 'teams', url: 'https://x.logic.azure.com/w', callbackSecret: '0123456789abcdef0' },
+        ]),
+      },
+      /DESTINATIONS at 0\.callbackSecret: Teams \(Workflows\) cannot call back/,
+    ],
   ])('%j fails naming the setting', (env, message) => {
     expect(failure(env)).toMatch(message);
   });

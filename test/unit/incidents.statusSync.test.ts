@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { secretMatches } from '../../shared/callbacks/secrets.js';
 import { HttpError } from '../../shared/http.js';
-import { acknowledged, closedWith, ownerInfo, parseStatusSyncBody, statusComment } from '../../shared/incidents/statusSync.js';
-import { secretMatches } from '../../shared/net/secrets.js';
+import { changeComment } from '../../shared/incidents/callbackActions.js';
+import { acknowledged, closedWith, ownerInfo } from '../../shared/incidents/incidentWriter.js';
+import { parseStatusSyncBody, statusEvent } from '../../shared/incidents/statusSync.js';
 
 const body400 = (text: string) => {
   try {
@@ -76,25 +78,20 @@ describe('owner and status changes', () => {
       owner: { userPrincipalName: 'jane@contoso.com', email: 'jane@contoso.com' },
     });
     expect(acknowledged({ ...base, status: 'Active' }, undefined)).toBeUndefined();
-    expect(() => acknowledged({ ...base, status: 'Closed' }, undefined)).toThrow(/already closed/);
   });
   it('close sets Closed, classification (default), reason and comment', () => {
     expect(
-      closedWith({ ...base, classificationReason: 'InaccurateData' }, { incidentId: 'a', action: 'close' }, 'ops', 'Undetermined'),
+      closedWith(
+        { ...base, classificationReason: 'InaccurateData' },
+        { classification: 'Undetermined', comment: 'Closed from ops through Sentinel Bridge' },
+      ),
     ).toEqual({
       ...base,
       status: 'Closed',
       classification: 'Undetermined',
       classificationComment: 'Closed from ops through Sentinel Bridge',
     });
-    expect(
-      closedWith(
-        base,
-        { incidentId: 'a', action: 'close', classification: 'TruePositive', classificationReason: 'SuspiciousActivity', comment: 'done' },
-        'ops',
-        'Undetermined',
-      ),
-    ).toMatchObject({
+    expect(closedWith(base, { classification: 'TruePositive', reason: 'SuspiciousActivity', comment: 'done' })).toMatchObject({
       status: 'Closed',
       classification: 'TruePositive',
       classificationReason: 'SuspiciousActivity',
@@ -102,11 +99,19 @@ describe('owner and status changes', () => {
     });
   });
   it('comments name the destination and what happened', () => {
-    expect(statusComment('ops', { incidentId: 'a', action: 'acknowledge', owner: 'jane' }, 'Undetermined')).toBe(
+    expect(changeComment('ops', statusEvent({ incidentId: 'a', action: 'acknowledge', owner: 'jane' }))).toBe(
       'Sentinel Bridge: acknowledged in ops by jane; status set to Active.',
     );
     expect(
-      statusComment('ops', { incidentId: 'a', action: 'close', classificationReason: 'InaccurateData', comment: 'noise' }, 'FalsePositive'),
+      changeComment('ops', statusEvent({ incidentId: 'a', action: 'close', comment: 'noise' }), {
+        id: 'a',
+        status: 'Closed',
+        classification: 'FalsePositive',
+        classificationReason: 'InaccurateData',
+      }),
     ).toBe('Sentinel Bridge: closed in ops as FalsePositive (InaccurateData). Comment: noise');
+    expect(changeComment('ops', { eventId: 'e', action: 'note', note: 'looking', user: { email: 'jo@contoso.com' } })).toBe(
+      'Sentinel Bridge: note from jo@contoso.com in ops: looking',
+    );
   });
 });

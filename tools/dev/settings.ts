@@ -15,6 +15,7 @@ export const devSettingsSchema = z.object({
   SINK_PORT: port(7445),
   GRAPH_EMULATOR_PORT: port(7446),
   LOG_ANALYTICS_EMULATOR_PORT: port(7447),
+  PAGERDUTY_EMULATOR_PORT: port(7448),
   LOCAL_DATA_DIR: z.string().default('.local'),
 });
 

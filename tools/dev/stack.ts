@@ -27,6 +27,7 @@ async function checkPortsFree(dev: DevSettings): Promise<void> {
     'SINK_PORT',
     'GRAPH_EMULATOR_PORT',
     'LOG_ANALYTICS_EMULATOR_PORT',
+    'PAGERDUTY_EMULATOR_PORT',
   ] as const;
   for (const name of names) {
     const port = dev[name];

@@ -9,6 +9,7 @@ import { devSettings } from '../dev/settings.js';
 import { startGraphEmulator } from './graph.js';
 import { startLogAnalyticsQueryEmulator } from './logAnalyticsQuery.js';
 import { type DataCollectionRule, startLogsIngestionEmulator } from './logsIngestion.js';
+import { LOCAL_PAGERDUTY_REST_KEY, startPagerDutyEmulator } from './pagerduty.js';
 import { type EmulatorWorkspace, startSentinelEmulator } from './sentinel.js';
 import type { RunningEmulator } from './server.js';
 import { startSink } from './sink.js';
@@ -40,6 +41,7 @@ export const EMULATORS = {
   sink: { label: 'destination sink', portEnv: 'SINK_PORT', defaultPort: 7445, start: (_ctx, port) => startSink({ port }) },
   graph: { label: 'graph security', portEnv: 'GRAPH_EMULATOR_PORT', defaultPort: 7446, start: (ctx, port) => startGraphEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls }) },
   logAnalyticsQuery: { label: 'log analytics query', portEnv: 'LOG_ANALYTICS_EMULATOR_PORT', defaultPort: 7447, start: (ctx, port) => startLogAnalyticsQueryEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls }) },
+  pagerduty: { label: 'pagerduty rest', portEnv: 'PAGERDUTY_EMULATOR_PORT', defaultPort: 7448, start: (ctx, port) => startPagerDutyEmulator({ port, tls: ctx.tls, apiKeys: [LOCAL_PAGERDUTY_REST_KEY] }) },
 } as const satisfies Record<string, EmulatorSpec>;
 
 export type EmulatorName = keyof typeof EMULATORS;

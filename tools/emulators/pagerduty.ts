@@ -9,6 +9,9 @@
 import { type EmulatorRequest, type Reply, type RunningEmulator, reply, startEmulator } from './server.js';
 import type { EmulatorTls } from './tls.js';
 
+/** The read-only REST key the local stack's emulator accepts (a PagerDuty destination's restApiKey locally). */
+export const LOCAL_PAGERDUTY_REST_KEY = 'local-pagerduty-readonly-key';
+
 export interface PagerDutyEmulatorOptions {
   port: number;
   tls: EmulatorTls;

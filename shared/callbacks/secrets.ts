@@ -1,4 +1,4 @@
-// Comparing a secret someone sent with the one we hold, in constant time (the hash makes the lengths equal).
+// Constant-time secret comparison shared by every callback check and the status route.
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** Constant-time comparison of two secrets of any length (both are hashed first). */
