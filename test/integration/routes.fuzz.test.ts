@@ -9,10 +9,11 @@ import { functions } from '../../functions/all.js';
 import type { HttpFunction } from '../../functions/types.js';
 import { useDeliveryStack } from '../support/deliveryStack.js';
 
-// Status sync on (a secret set): the route then answers every request itself rather than 503 "off".
+// A destination with a callback secret: the status and callback routes then check every request themselves.
 const stack = useDeliveryStack({
-  DESTINATIONS: JSON.stringify([{ name: 'ops', type: 'webhook', url: 'https://127.0.0.1:9/x' }]),
-  STATUS_SYNC_SECRET: 'fuzz-status-secret-0123456789',
+  DESTINATIONS: JSON.stringify([
+    { name: 'ops', type: 'webhook', url: 'https://127.0.0.1:9/x', callbackSecret: 'fuzz-callback-secret-0123456789' },
+  ]),
 });
 
 const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'prototype', 'hasOwnProperty', 'valueOf', '__defineGetter__'];

@@ -42,8 +42,8 @@ describe('an unresolved Key Vault reference', () => {
   });
 
   it('is reported beside other bad settings', () => {
-    const message = refusal({ STATUS_SYNC_SECRET: REFERENCES[1], WALLARM_TABLE: 'nope' });
-    expect(message).toContain(`STATUS_SYNC_SECRET: ${UNRESOLVED}`);
+    const message = refusal({ INGEST_HMAC_SECRET: REFERENCES[1], WALLARM_TABLE: 'nope' });
+    expect(message).toContain(`INGEST_HMAC_SECRET: ${UNRESOLVED}`);
     expect(message).toContain('WALLARM_TABLE:');
   });
 
@@ -132,11 +132,12 @@ describe('a malformed DESTINATIONS echoes no part of a secret', () => {
     const secretNames = Object.entries(SETTINGS)
       .filter(([, v]) => 'secret' in v && v.secret)
       .map(([k]) => k);
-    expect(secretNames).toEqual(expect.arrayContaining(['DESTINATIONS', 'INGEST_HMAC_SECRET', 'STATUS_SYNC_SECRET', 'NOTIFY_WEBHOOK_URL']));
+    expect(secretNames).toEqual(
+      expect.arrayContaining(['DESTINATIONS', 'INGEST_HMAC_SECRET', 'DATA_COLLECTOR_SHARED_KEY', 'NOTIFY_WEBHOOK_URL']),
+    );
     const secret = 'Zq8SecretValue1234';
     for (const [name, value] of [
       ['INGEST_HMAC_SECRET', `whsec_${secret}!`],
-      ['STATUS_SYNC_SECRET', 'Zq8Sec'],
       ['DATA_COLLECTOR_SHARED_KEY', `${secret}!!`],
       ['NOTIFY_WEBHOOK_URL', `http://notify.example.com/${secret}`],
       ['NOTIFY_WEBHOOK_URL', `not a url ${secret}`],
