@@ -9,7 +9,9 @@ export type IncidentSeverity = (typeof INCIDENT_SEVERITY_VALUES)[number];
 export type IncidentStatus = (typeof INCIDENT_STATUS_VALUES)[number];
 
 /** What happened to the incident: `created` opens an alert at the destination, `closed` resolves it where it can. */
-export type IncidentEvent = 'created' | 'closed';
+/** What happened to an incident that destinations are told about. */
+export const INCIDENT_EVENTS = ['created', 'closed'] as const;
+export type IncidentEvent = (typeof INCIDENT_EVENTS)[number];
 
 /** One alert of the incident (enrichment). Extra fields are kept and passed on by formats that carry raw data. */
 export interface AlertSummary {

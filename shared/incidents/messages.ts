@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import type { QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
 import { INCIDENT_APIS, type SentinelWorkspace } from '../config.js';
+import { INCIDENT_EVENTS, type IncidentEvent } from '../destinations/incident.js';
 import { workspaceArmId } from './workspaces.js';
 
-export const INCIDENT_EVENTS = ['created', 'closed'] as const;
-export type IncidentEvent = (typeof INCIDENT_EVENTS)[number];
+export type { IncidentEvent };
 
 export const incidentMessageSchema = z.object({
   v: z.literal(1),
