@@ -1,14 +1,13 @@
 // Settings that fail fast and loud (issue 10 §7): unresolved Key Vault references, secrets never echoed in errors or
 // logs, NOTIFY_WEBHOOK_URL checked at start like the destinations.
 import { Writable } from 'node:stream';
-import type { HttpHandler } from '@azure/functions';
 import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { functions } from '../../functions/all.js';
-import { registerFunctions } from '../../functions/register.js';
 import { ConfigError, loadConfig, SETTINGS } from '../../shared/config.js';
 import { REDACT_PATHS } from '../../shared/observability/logger.js';
+import { registerWithFakeHost } from '../support/fakeHost.js';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 
@@ -48,17 +47,7 @@ describe('an unresolved Key Vault reference', () => {
   });
 
   it('in INGEST_HMAC_SECRET: the functions register and /api/health answers 503 naming it', async () => {
-    const http = new Map<string, HttpHandler>();
-    const others: string[] = [];
-    const result = registerFunctions(
-      {
-        http: (name, o) => void http.set(name, o.handler),
-        storageQueue: (name) => void others.push(name),
-        timer: (name) => void others.push(name),
-      },
-      functions,
-      { ...base, INGEST_HMAC_SECRET: REFERENCES[0] },
-    );
+    const { http, others, result } = registerWithFakeHost({ ...base, INGEST_HMAC_SECRET: REFERENCES[0] });
     expect(result).toMatchObject({ problem: expect.stringContaining(`INGEST_HMAC_SECRET: ${UNRESOLVED}`) });
     expect(http.size).toBe(functions.filter((f) => f.kind === 'http').length);
     expect(others).toEqual([]);

@@ -1,10 +1,9 @@
 // The incident settings fail fast with a message naming the setting (shared/config.ts).
 
-import type { HttpHandler } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { functions } from '../../functions/all.js';
-import { registerFunctions } from '../../functions/register.js';
 import { ConfigError, loadConfig } from '../../shared/config.js';
+import { registerWithFakeHost } from '../support/fakeHost.js';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 const ws = { subscriptionId: '00000000-0000-4000-8000-000000000001', resourceGroup: 'rg', workspaceName: 'ws1' };
@@ -111,20 +110,7 @@ describe('incident settings', () => {
 });
 
 describe('bad settings: the functions register, and every HTTP route answers 503 naming the setting', () => {
-  const registered = (env: Record<string, string>) => {
-    const http = new Map<string, HttpHandler>();
-    const others: string[] = [];
-    const result = registerFunctions(
-      {
-        http: (name, o) => void http.set(name, o.handler),
-        storageQueue: (name) => void others.push(name),
-        timer: (name) => void others.push(name),
-      },
-      functions,
-      env,
-    );
-    return { http, others, result };
-  };
+  const registered = registerWithFakeHost;
 
   it.each([
     [
