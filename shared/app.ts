@@ -58,7 +58,13 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const send = overrides.send ?? sendToDestination;
   const reliability = createReliability(
     storage,
-    { ratio: config.CIRCUIT_FAILURE_RATIO, minSamples: config.CIRCUIT_MIN_SAMPLES, windowHours: config.CIRCUIT_WINDOW_HOURS },
+    {
+      ratio: config.CIRCUIT_FAILURE_RATIO,
+      minSamples: config.CIRCUIT_MIN_SAMPLES,
+      windowHours: config.CIRCUIT_WINDOW_HOURS,
+      // A ratio is trusted once every instance has written the counts it holds: one stats flush interval.
+      confirmMs: config.STATS_FLUSH_SECONDS * 1000,
+    },
     createNotifier(config, log, send),
     now,
     overrides.metrics,

@@ -225,6 +225,10 @@ export const SETTINGS = {
   },
   CIRCUIT_MIN_SAMPLES: { schema: int(1, 1_000_000).default(20), doc: 'Attempts needed in the window before the circuit may open.' },
   CIRCUIT_WINDOW_HOURS: { schema: int(1, 72).default(12), doc: 'Rolling window of the circuit, in hours.' },
+  STATS_FLUSH_SECONDS: {
+    schema: int(0, 3600).default(300),
+    doc: 'How long an instance keeps its delivery counts in memory before writing them to the stats table (successes cost no table operation meanwhile). The circuit opens a target only when the failure ratio is still over the limit this long after it was first seen, so the successes of other instances are counted; 0 writes counts at once and opens at once.',
+  },
   NOTIFY_WEBHOOK_URL: {
     schema: z.url().optional(),
     secret: true,

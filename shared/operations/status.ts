@@ -18,6 +18,8 @@ export interface TargetStatus {
   lastFailure: string | null;
   disabledAt?: string;
   reason?: string;
+  /** Enabled, but the failure ratio was over the limit then: it opens if a failure a flush interval later confirms it. */
+  suspectSince?: string;
 }
 
 const sumBy = <T>(items: T[], key: (t: T) => string, value: (t: T) => number) => {
@@ -92,6 +94,7 @@ async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSi
         lastSuccess: window.lastSuccess ?? null,
         lastFailure: window.lastFailure ?? null,
         ...(state && !state.enabled ? { disabledAt: state.disabledAt, reason: state.reason } : {}),
+        ...(state?.enabled && state.suspectSince ? { suspectSince: state.suspectSince } : {}),
       } as TargetStatus;
     }),
   );

@@ -37,7 +37,7 @@ export function createReliability(
   now: () => number,
   metrics: Metrics = noMetrics,
 ): Reliability {
-  const stats = new Stats(storage.table(TABLES.stats), now, countMetrics(metrics));
+  const stats = new Stats(storage.table(TABLES.stats), now, circuitOptions.confirmMs, countMetrics(metrics));
   const held = storage.container(CONTAINERS.claimChecks);
   return {
     stats,

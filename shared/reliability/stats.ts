@@ -1,6 +1,7 @@
 // Per-stream counters in hour buckets. Counted in memory and merged into the `stats` table (ETag-safe) only when
 // something else is written anyway (a failure), by the hourly timer, or at most every few minutes — so the happy
-// path of delivery makes no table operation per message. The circuit reads its rolling window from here.
+// path of delivery makes no table operation per message (STATS_FLUSH_SECONDS). The circuit reads its rolling window
+// from here, and waits one flush interval before it trusts a ratio (circuit.ts).
 import { isRestError } from '@azure/core-rest-pipeline';
 import { odata, type TableClient } from '@azure/data-tables';
 
@@ -12,8 +13,6 @@ export const zeroCounts = (): Counts => Object.fromEntries(COUNTERS.map((c) => [
 
 /** Hour bucket key, sortable: 2026112517. */
 export const hourKey = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, '');
-
-const FLUSH_EVERY_MS = 5 * 60_000;
 
 interface StatsEntity extends Partial<Counts> {
   partitionKey: string;
@@ -33,6 +32,8 @@ export class Stats {
   constructor(
     readonly table: TableClient,
     private readonly now: () => number,
+    /** STATS_FLUSH_SECONDS: how long counts may wait in memory (0: written on every call to maybeFlush). */
+    private readonly flushEveryMs: number,
     /** Sees every count as it is added (the app's metrics, shared/reliability/metrics.ts). */
     private readonly observe: (stream: string, counts: Partial<Counts>) => void = () => {},
   ) {
@@ -53,7 +54,7 @@ export class Stats {
 
   /** Flushes when the interval has passed; cheap to call on every message. */
   async maybeFlush(): Promise<void> {
-    if (this.now() - this.lastFlush >= FLUSH_EVERY_MS) await this.flush();
+    if (this.now() - this.lastFlush >= this.flushEveryMs) await this.flush();
   }
 
   /**

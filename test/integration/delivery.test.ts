@@ -117,7 +117,9 @@ describe('delivery', () => {
 
   it('disables a target at ≥60% failures, parks new work without calling it, notifies, and replay delivers everything', async () => {
     const notes: Record<string, unknown>[] = [];
-    const deps = { ...stack.newInstance(), notify: async (e: Record<string, unknown>) => void notes.push(e) };
+    // Counts written at once, so the circuit opens on the first reading (its confirmation across instances is
+    // circuit.instances.test.ts).
+    const deps = { ...stack.newInstance({ STATS_FLUSH_SECONDS: 0 }), notify: async (e: Record<string, unknown>) => void notes.push(e) };
     await stack.emulator('POST', '/_emulator/faults', { status: 500, count: 1000 });
     for (let i = 0; i < 5; i++) await post(events(4, `circuit-${i}`));
     // Only fresh messages now; their retries come back after a delay.
@@ -205,7 +207,7 @@ describe('delivery', () => {
   });
 
   it('the hourly run writes one health record per stream for the hour that ended (once) and probes a disabled stream back', async () => {
-    const deps = stack.newInstance();
+    const deps = stack.newInstance({ STATS_FLUSH_SECONDS: 0 });
     const hourAgo = stack.clock.now;
     deps.stats.add('Custom-ip_blocked_CL', { accepted: 7, delivered: 6, failed: 1, okCalls: 2, failedCalls: 1 });
     // A disabled stream with parked work: the probe sends the oldest batch, re-enables, replays the rest.
@@ -259,6 +261,9 @@ describe('delivery', () => {
     expect((await deps.circuit.window(stream)).failedCalls).toBe(1);
     deps.stats.add(stream, { failedCalls: 4 });
     await deps.stats.flush();
+    // Over the limit: suspect first, disabled when a failure one flush interval later still finds it so.
+    expect(await deps.circuit.afterFailure(stream, 'x')).toMatchObject({ disabled: false, suspect: true });
+    stack.clock.now += stack.config.STATS_FLUSH_SECONDS * 1000;
     expect(await deps.circuit.afterFailure(stream, 'x')).toMatchObject({ disabled: true, opened: true });
   });
 

@@ -389,6 +389,8 @@ describe('auto-disable and replay', () => {
       DESTINATIONS: JSON.stringify([{ name: dest, type: 'signl4', url: `${s.sink.url}/cb` }]),
       CIRCUIT_MIN_SAMPLES: '2',
       CIRCUIT_FAILURE_RATIO: '0.5',
+      // Counts written at once, so the circuit opens on the first reading (confirmation: circuit.instances.test.ts).
+      STATS_FLUSH_SECONDS: '0',
     });
     await runIncidentPoll(appOf(cb).incidents);
     await sinkCall(s, 'POST', '/_emulator/faults', { status: 500, count: 2 });

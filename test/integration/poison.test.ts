@@ -131,7 +131,7 @@ describe('§6 poison and partial state', () => {
     // A stats table that is not there yet: every write fails (404 TableNotFound), as when storage is in trouble.
     const name = `stats${randomUUID().replace(/-/g, '').slice(0, 12)}`;
     const table = TableClient.fromConnectionString(stack.azurite.connectionString, name, { allowInsecureConnection: true });
-    const stats = new Stats(table, () => stack.clock.now);
+    const stats = new Stats(table, () => stack.clock.now, 300_000);
     stats.add(STREAM, { delivered: 5, okCalls: 2 });
     stats.add(STREAM, { failed: 1, failedCalls: 1 });
     await expect(stats.flush()).rejects.toMatchObject({ statusCode: 404 });
@@ -139,7 +139,7 @@ describe('§6 poison and partial state', () => {
     await table.createTable();
     await stats.flush();
     // Read back by a fresh instance: only what reached the table counts.
-    const written = await new Stats(table, () => stack.clock.now).window(STREAM, 1);
+    const written = await new Stats(table, () => stack.clock.now, 300_000).window(STREAM, 1);
     expect(written).toMatchObject({ delivered: 5, failed: 1, okCalls: 3, failedCalls: 1 });
     expect(written.lastSuccess).toBe(new Date(stack.clock.now).toISOString());
   });

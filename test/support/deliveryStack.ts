@@ -27,9 +27,9 @@ export interface DeliveryStack {
   app: App;
   deps: DeliveryDeps;
   /** A fresh app (new in-memory state: caches, counters) on the same storage, as another instance would have. */
-  newApp(): App;
+  newApp(settings?: Partial<Config>): App;
   /** The delivery deps of a fresh app. */
-  newInstance(): DeliveryDeps;
+  newInstance(settings?: Partial<Config>): DeliveryDeps;
   /** Calls the Logs Ingestion emulator's /_emulator routes. */
   emulator(method: string, path: string, body?: unknown): Promise<EmulatorCall>;
 }
@@ -71,10 +71,10 @@ export function useDeliveryStack(env: Record<string, string> = {}): DeliveryStac
     // Relative to the real clock: the Logs Ingestion emulator, like the service, moves a TimeGenerated more than two
     // days before (or a day after) its own receipt time. Six hours back leaves room for the tests to move it forward.
     stack.clock = { now: Date.now() - 6 * 3600_000 };
-    stack.newApp = () => createApp(stack.config, { now: () => stack.clock.now });
+    stack.newApp = (settings = {}) => createApp({ ...stack.config, ...settings }, { now: () => stack.clock.now });
     stack.app = stack.newApp();
     await ensureStorage(stack.app.storage);
-    stack.newInstance = () => stack.newApp().delivery;
+    stack.newInstance = (settings) => stack.newApp(settings).delivery;
     stack.deps = stack.app.delivery;
     stack.emulator = (method, path, body) => emulatorCall(stack.logsUrl, stack.emulators.ca, method, path, body);
   });
