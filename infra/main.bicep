@@ -157,6 +157,11 @@ param circuitMinSamples int = 20
 @description('Rolling window of the circuit, in hours (CIRCUIT_WINDOW_HOURS).')
 param circuitWindowHours int = 12
 
+@minValue(0)
+@maxValue(3600)
+@description('Seconds an instance keeps delivery counts in memory before writing them; the circuit confirms a failure ratio after this long (STATS_FLUSH_SECONDS).')
+param statsFlushSeconds int = 300
+
 @description('Workspace id legacy Data Collector senders sign with (DATA_COLLECTOR_WORKSPACE_ID). Empty: the target workspace\'s id. Used only with dataCollectorSharedKey.')
 param dataCollectorWorkspaceId string = ''
 
@@ -360,6 +365,7 @@ var appSettings = union(
     CIRCUIT_FAILURE_RATIO: circuitFailureRatio
     CIRCUIT_MIN_SAMPLES: string(circuitMinSamples)
     CIRCUIT_WINDOW_HOURS: string(circuitWindowHours)
+    STATS_FLUSH_SECONDS: string(statsFlushSeconds)
     SENTINEL_WORKSPACES: enableIncidentPolling ? string(sentinelWorkspaces) : '[]'
     ARM_ENDPOINT: environment().resourceManager
     INCIDENT_POLL_SCHEDULE: incidentPollSchedule
