@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { armError, armPreflight } from './arm.js';
+import INCIDENT_CONTRACT from './contracts/securityinsights-incident.json' with { type: 'json' };
 import { type EmulatorRequest, JsonStore, type Reply, type RunningEmulator, reply, seedAll, startEmulator } from './server.js';
 import type { EmulatorTls } from './tls.js';
 
@@ -75,18 +76,10 @@ interface State {
   incidents: Stored[];
 }
 
-const SEVERITIES = ['High', 'Medium', 'Low', 'Informational'];
-const STATUSES = ['New', 'Active', 'Closed'];
-const READ_ONLY = [
-  'createdTimeUtc',
-  'lastModifiedTimeUtc',
-  'incidentNumber',
-  'incidentUrl',
-  'additionalData',
-  'relatedAnalyticRuleIds',
-  'providerName',
-  'providerIncidentId',
-];
+// The service's published rules (contracts/securityinsights-incident.json names its source).
+const SEVERITIES = INCIDENT_CONTRACT.enums.severity;
+const STATUSES = INCIDENT_CONTRACT.enums.status;
+const READ_ONLY = INCIDENT_CONTRACT.readOnly;
 const COMMENT_MAX = 30_000;
 
 const ROUTE =
