@@ -44,6 +44,8 @@ const name = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 
 export const INCIDENT_STATUSES = ['New', 'Active', 'Closed'] as const;
 export const INCIDENT_SEVERITIES = ['High', 'Medium', 'Low', 'Informational'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+export type IncidentSeverity = (typeof INCIDENT_SEVERITIES)[number];
 export const CLASSIFICATIONS = ['Undetermined', 'TruePositive', 'BenignPositive', 'FalsePositive'] as const;
 export const CLASSIFICATION_REASONS = ['SuspiciousActivity', 'SuspiciousButExpected', 'IncorrectAlertLogic', 'InaccurateData'] as const;
 /** Which reasons Sentinel pairs with which classification (the portal's close dialog). */

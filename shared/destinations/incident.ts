@@ -1,12 +1,9 @@
 // What the destination formats take: a small, plain summary of a Sentinel incident (mapped once from the ARM/SDK
 // shape), the request a format produces, and the one truncation helper every format uses for long text.
 import { z } from 'zod';
-import type { Destination } from '../config.js';
+import { type Destination, INCIDENT_SEVERITIES, INCIDENT_STATUSES, type IncidentSeverity, type IncidentStatus } from '../config.js';
 
-export const INCIDENT_SEVERITY_VALUES = ['High', 'Medium', 'Low', 'Informational'] as const;
-export const INCIDENT_STATUS_VALUES = ['New', 'Active', 'Closed'] as const;
-export type IncidentSeverity = (typeof INCIDENT_SEVERITY_VALUES)[number];
-export type IncidentStatus = (typeof INCIDENT_STATUS_VALUES)[number];
+export type { IncidentSeverity, IncidentStatus };
 
 /** What happened to the incident: `created` opens an alert at the destination, `closed` resolves it where it can. */
 /** What happened to an incident that destinations are told about. */
@@ -145,8 +142,8 @@ const optionalText = z
 const armPropertiesSchema = z.object({
   title: z.string().min(1, 'title is missing'),
   description: z.string().nullish(),
-  severity: z.enum(INCIDENT_SEVERITY_VALUES),
-  status: z.enum(INCIDENT_STATUS_VALUES),
+  severity: z.enum(INCIDENT_SEVERITIES),
+  status: z.enum(INCIDENT_STATUSES),
   classification: optionalText,
   classificationReason: optionalText,
   owner: z

@@ -1,6 +1,6 @@
-// The destination formats by type: what each sends, whether it can resolve, and which events it takes.
-// Closed incidents go to destinations that can resolve (SIGNL4, PagerDuty) and to signed webhooks; Teams and Slack
-// get only new incidents.
+// The destination formats by type: what each sends and which events it takes. A destination that takes `closed`
+// resolves what `created` opened (SIGNL4, PagerDuty) or is told (signed webhooks); Teams and Slack get only new
+// incidents.
 import type { Destination } from '../config.js';
 import type { FormatContext, FormattedRequest, IncidentEvent, IncidentSummary } from './incident.js';
 import * as pagerduty from './pagerduty.js';
@@ -13,8 +13,6 @@ export type DestinationType = Destination['type'];
 
 export interface DestinationFormatter {
   readonly type: DestinationType;
-  /** Whether a `closed` event resolves what `created` opened at the destination. */
-  readonly canResolve: boolean;
   /** The events this destination is sent. */
   readonly events: readonly IncidentEvent[];
   format(incident: IncidentSummary, event: IncidentEvent, destination: Destination, context: FormatContext): FormattedRequest;
@@ -22,7 +20,6 @@ export interface DestinationFormatter {
 
 const entry = (type: DestinationType, m: Omit<DestinationFormatter, 'type'>): DestinationFormatter => ({
   type,
-  canResolve: m.canResolve,
   events: m.events,
   format: m.format,
 });

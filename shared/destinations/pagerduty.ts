@@ -15,8 +15,6 @@ import {
   workspaceNameOf,
 } from './incident.js';
 
-/** PagerDuty resolves alerts (event_action: resolve with the same dedup_key). */
-export const canResolve = true;
 export const events: readonly IncidentEvent[] = ['created', 'closed'];
 
 export const SUMMARY_MAX = 1024;

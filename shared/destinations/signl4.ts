@@ -7,8 +7,6 @@
 import type { Destination } from '../config.js';
 import { type FormattedRequest, type IncidentEvent, type IncidentSummary, incidentFacts, jsonRequest, truncateText } from './incident.js';
 
-/** SIGNL4 resolves alerts (X-S4-Status: resolved). */
-export const canResolve = true;
 export const events: readonly IncidentEvent[] = ['created', 'closed'];
 
 // SIGNL4 documents no length limits; these keep the alert readable on a phone and the request small.

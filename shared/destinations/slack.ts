@@ -28,8 +28,6 @@ import {
   closeActionId,
 } from './slackActions.js';
 
-/** Slack messages cannot be resolved; closed incidents are not sent here. */
-export const canResolve = false;
 export const events: readonly IncidentEvent[] = ['created'];
 
 export const LIMITS = {

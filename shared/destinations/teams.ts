@@ -16,8 +16,6 @@ import {
   truncateText,
 } from './incident.js';
 
-/** Teams cards cannot be resolved; closed incidents are not sent here. */
-export const canResolve = false;
 export const events: readonly IncidentEvent[] = ['created'];
 
 export const CARD_VERSION = '1.5';

@@ -16,8 +16,6 @@ import {
   truncateText,
 } from './incident.js';
 
-/** The event type tells the receiver; a webhook does not resolve anything itself. */
-export const canResolve = false;
 export const events: readonly IncidentEvent[] = ['created', 'closed'];
 
 export const CONTENT_TYPE = 'application/cloudevents+json';

@@ -19,14 +19,13 @@ import { canonicalIncidentId } from './canonicalId.js';
 import { capEnrichment, graphEvidenceEntities, summarizeGraphAlert } from './enrichment.js';
 import { GraphApiError, type GraphClient, type GraphIncident, type GraphSeverity, type GraphStatus } from './graphClient.js';
 import type { IncidentApi, ListedIncident } from './incidentApi.js';
-import type { IncidentSeverity as ConfigSeverity, IncidentStatus as ConfigStatus } from './pollWindow.js';
 import { workspaceArmId } from './workspaces.js';
 
 /** Graph allows at most 50 incidents per page. */
 export const GRAPH_PAGE_SIZE = 50;
 
-const STATUS_TO_GRAPH: Record<ConfigStatus, GraphStatus> = { New: 'active', Active: 'inProgress', Closed: 'resolved' };
-const SEVERITY_TO_GRAPH: Record<ConfigSeverity, GraphSeverity> = {
+const STATUS_TO_GRAPH: Record<IncidentStatus, GraphStatus> = { New: 'active', Active: 'inProgress', Closed: 'resolved' };
+const SEVERITY_TO_GRAPH: Record<IncidentSeverity, GraphSeverity> = {
   High: 'high',
   Medium: 'medium',
   Low: 'low',
@@ -48,13 +47,13 @@ const SEVERITY_FROM_GRAPH = new Map<string, IncidentSeverity>([
 ]);
 
 /** Our statuses as Graph's for `$filter` (undefined: every status, no clause). */
-export function graphStatuses(statuses: readonly ConfigStatus[]): GraphStatus[] | undefined {
+export function graphStatuses(statuses: readonly IncidentStatus[]): GraphStatus[] | undefined {
   if ((['New', 'Active', 'Closed'] as const).every((s) => statuses.includes(s))) return undefined;
   return [...new Set(statuses.map((s) => STATUS_TO_GRAPH[s]))];
 }
 
 /** Our severities as Graph's for `$filter` (always a clause: Graph's `unknown` severity is none of ours). */
-export function graphSeverities(severities: readonly ConfigSeverity[]): GraphSeverity[] {
+export function graphSeverities(severities: readonly IncidentSeverity[]): GraphSeverity[] {
   return [...new Set(severities.map((s) => SEVERITY_TO_GRAPH[s]))];
 }
 

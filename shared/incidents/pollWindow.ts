@@ -6,10 +6,7 @@
 // parentheses; date-times are unquoted ISO literals (`properties/createdTimeUtc ge 2025-01-02T03:04:05Z`), strings
 // single-quoted. `$top` is at most 1000 (Incidents.json, api-version 2025-09-01) and further pages come by `nextLink`.
 import type { Destination } from '../config.js';
-import { INCIDENT_SEVERITIES, INCIDENT_STATUSES } from '../config.js';
-
-export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
-export type IncidentSeverity = (typeof INCIDENT_SEVERITIES)[number];
+import { INCIDENT_SEVERITIES, INCIDENT_STATUSES, type IncidentSeverity, type IncidentStatus } from '../config.js';
 
 /** `$top` per request: the maximum the API allows. */
 export const PAGE_SIZE = 1000;

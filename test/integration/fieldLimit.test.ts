@@ -151,7 +151,7 @@ describe('§2 fields over 64 KB', () => {
     stack.blobProxy.reset();
     expect((await post('generic', events)).status).toBe(202);
     await deliverAll();
-    expect(stack.blobProxy.requests).toEqual([]);
+    expect(stack.blobProxy.byOperation()).toEqual({});
     const rows = await records(GENERIC);
     expect(rows).toHaveLength(50);
     for (const row of rows) {

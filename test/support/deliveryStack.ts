@@ -9,10 +9,10 @@ import { buildCatalog } from '../../shared/catalog/index.js';
 import { streamOf } from '../../shared/catalog/tables.js';
 import { type Config, loadConfig } from '../../shared/config.js';
 import type { DeliveryDeps } from '../../shared/delivery/deliver.js';
+import { type CountingProxy, startCountingProxy } from '../../tools/bench/countingProxy.js';
 import { type RunningAzurite, startAzurite } from '../../tools/dev/azurite.js';
 import { ensureStorage } from '../../tools/dev/storage.js';
 import { type RunningEmulators, startEmulators } from '../../tools/emulators/main.js';
-import { type CountingProxy, startCountingProxy } from './countingProxy.js';
 import { type EmulatorCall, emulatorCall } from './emulatorClient.js';
 
 export interface DeliveryStack {
@@ -55,8 +55,8 @@ export function useDeliveryStack(env: Record<string, string> = {}): DeliveryStac
       catalogOptions: { wallarmTable: env.WALLARM_TABLE },
     });
     stack.logsUrl = stack.emulators.emulators.logsIngestion?.url ?? '';
-    stack.tableProxy = await startCountingProxy(stack.azurite.ports.table);
-    stack.blobProxy = await startCountingProxy(stack.azurite.ports.blob);
+    stack.tableProxy = await startCountingProxy('table', stack.azurite.ports.table);
+    stack.blobProxy = await startCountingProxy('blob', stack.azurite.ports.blob);
     const cs = stack.azurite.connectionString
       .replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, `TableEndpoint=http://127.0.0.1:${stack.tableProxy.port}`)
       .replace(/BlobEndpoint=http:\/\/127\.0\.0\.1:\d+/, `BlobEndpoint=http://127.0.0.1:${stack.blobProxy.port}`);

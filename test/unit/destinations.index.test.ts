@@ -18,15 +18,14 @@ const incident = sampleIncident({ labels: [], alertsCount: undefined });
 
 describe('destination registry', () => {
   it.each([
-    ['signl4', true, true],
-    ['pagerduty', true, true],
-    ['webhook', false, true],
-    ['teams', false, false],
-    ['slack', false, false],
-  ] as [DestinationType, boolean, boolean][])('%s: canResolve %s, receives closed %s', (type, canResolve, closed) => {
+    ['signl4', true],
+    ['pagerduty', true],
+    ['webhook', true],
+    ['teams', false],
+    ['slack', false],
+  ] as [DestinationType, boolean][])('%s: receives closed %s', (type, closed) => {
     const formatter = formatterFor(type);
     expect(formatter.type).toBe(type);
-    expect(formatter.canResolve).toBe(canResolve);
     expect(receives(destinations[type], 'created')).toBe(true);
     expect(receives(destinations[type], 'closed')).toBe(closed);
   });

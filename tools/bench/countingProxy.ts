@@ -1,4 +1,4 @@
-// A counting reverse proxy in front of one Azurite service (the idea of test/support/countingProxy.ts): SharedKey
+// A counting reverse proxy in front of one Azurite service, for the bench and the tests: SharedKey
 // signatures do not cover host:port, so the app talks to Azurite through it unchanged and every storage transaction
 // is counted exactly, by operation. Keep-alive upstream, so the proxy adds little latency of its own. A queue receive
 // whose answer holds no message is counted as `idle receive` (the idle polls of a queue trigger).
