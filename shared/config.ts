@@ -59,13 +59,16 @@ export type Classification = (typeof CLASSIFICATIONS)[number];
 export type ClassificationReason = (typeof CLASSIFICATION_REASONS)[number];
 export const DESTINATION_TYPES = ['signl4', 'teams', 'slack', 'pagerduty', 'webhook'] as const;
 
+/** Azure Monitor service limit: at most 10 stream declarations (and 10 data flows) per data collection rule. */
+export const DCR_MAX_STREAMS = 10;
+
 const ruleSchema = z.object({
   endpoint: z.url({ protocol: /^https$/, error: 'endpoint must be an https URL (the DCR logs-ingestion endpoint)' }),
   ruleId: z.string().regex(/^dcr-[0-9a-f]{32}$/, 'ruleId must be a DCR immutable id like dcr-0123…(32 hex)'),
   streams: z
     .array(z.string().regex(/^Custom-[A-Za-z][A-Za-z0-9_]*$/, 'streams are named Custom-<table>'))
     .min(1)
-    .max(10, 'a DCR holds at most 10 streams'),
+    .max(DCR_MAX_STREAMS, `a DCR holds at most ${DCR_MAX_STREAMS} streams`),
 });
 
 export const INCIDENT_APIS = ['sentinel', 'graph'] as const;

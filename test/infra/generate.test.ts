@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DCR_MAX_STREAMS } from '../../shared/config.js';
 import { CONTAINERS, QUEUES, TABLES } from '../../shared/storage/names.js';
 import { type CatalogView, catalogView, tableProblems, type ViewTable } from '../../tools/infra/catalogView.js';
-import { groupStreams, MAX_STREAMS_PER_RULE } from '../../tools/infra/dcrGroups.js';
+import { groupStreams } from '../../tools/infra/dcrGroups.js';
 import {
   buildGenerated,
   GENERATED_DIR,
@@ -135,8 +136,8 @@ describe('infra:generate', () => {
 describe('DCR grouping', () => {
   const rules = groupStreams(view);
 
-  it(`puts every stream in exactly one rule of at most ${MAX_STREAMS_PER_RULE}`, () => {
-    for (const r of rules) expect(r.tables.length).toBeLessThanOrEqual(MAX_STREAMS_PER_RULE);
+  it(`puts every stream in exactly one rule of at most ${DCR_MAX_STREAMS}`, () => {
+    for (const r of rules) expect(r.tables.length).toBeLessThanOrEqual(DCR_MAX_STREAMS);
     expect(rules.flatMap((r) => r.tables.map((t) => t.table)).sort()).toEqual(view.tables.map((t) => t.table).sort());
   });
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type App, createApp } from '../../shared/app.js';
 import { buildCatalog } from '../../shared/catalog/index.js';
 import { streamOf } from '../../shared/catalog/tables.js';
-import { type Config, loadConfig } from '../../shared/config.js';
+import { type Config, DCR_MAX_STREAMS, loadConfig } from '../../shared/config.js';
 import type { DeliveryDeps } from '../../shared/delivery/deliver.js';
 import { type CountingProxy, startCountingProxy } from '../../tools/bench/countingProxy.js';
 import { type RunningAzurite, startAzurite } from '../../tools/dev/azurite.js';
@@ -34,11 +34,12 @@ export interface DeliveryStack {
   emulator(method: string, path: string, body?: unknown): Promise<EmulatorCall>;
 }
 
-/** Rules as the Bicep makes them: at most 10 streams per DCR. */
+/** Rules as the Bicep makes them: at most DCR_MAX_STREAMS streams per DCR. */
 export function rulesFor(endpoint: string, streams: string[]): { endpoint: string; ruleId: string; streams: string[] }[] {
   const rules = [];
-  for (let i = 0; i < streams.length; i += 10) {
-    rules.push({ endpoint, ruleId: `dcr-${String(i / 10 + 1).padStart(32, '0')}`, streams: streams.slice(i, i + 10) });
+  for (let i = 0; i < streams.length; i += DCR_MAX_STREAMS) {
+    const n = i / DCR_MAX_STREAMS + 1;
+    rules.push({ endpoint, ruleId: `dcr-${String(n).padStart(32, '0')}`, streams: streams.slice(i, i + DCR_MAX_STREAMS) });
   }
   return rules;
 }

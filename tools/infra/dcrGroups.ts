@@ -1,10 +1,8 @@
 // Which Data Collection Rule takes which stream. A DCR holds at most 10 stream declarations and 10 data flows
 // (Azure Monitor service limits), so the catalog's tables span several rules. The grouping is a pure function of the
 // catalog order, so it is deterministic and appending a type to the catalog never moves an existing stream.
+import { DCR_MAX_STREAMS } from '../../shared/config.js';
 import type { CatalogView, ViewTable } from './catalogView.js';
-
-/** Azure Monitor: at most 10 data flows (and 10 streams) per data collection rule. */
-export const MAX_STREAMS_PER_RULE = 10;
 
 /**
  * Sources that get rules of their own. Wallarm sends the volume (23 legacy tables + its single table), so it is kept
@@ -23,7 +21,7 @@ export interface RuleGroup {
 }
 
 /** Fills rules in catalog order, group by group, at most `max` streams each. */
-export function groupStreams(view: CatalogView, max: number = MAX_STREAMS_PER_RULE): RuleGroup[] {
+export function groupStreams(view: CatalogView, max: number = DCR_MAX_STREAMS): RuleGroup[] {
   if (!Number.isInteger(max) || max < 1) throw new Error(`max streams per rule must be a positive integer, got ${max}`);
   const byGroup = new Map<string, ViewTable[]>();
   for (const t of view.tables) {

@@ -8,9 +8,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DCR_MAX_STREAMS } from '../../shared/config.js';
 import { CONTAINERS, QUEUES, TABLES } from '../../shared/storage/names.js';
 import { type CatalogView, catalogView, tableProblems, type ViewColumn } from './catalogView.js';
-import { groupStreams, MAX_STREAMS_PER_RULE } from './dcrGroups.js';
+import { groupStreams } from './dcrGroups.js';
 import { expandRule, type RuleTemplate, ruleTemplatesSchema } from './sentinelRules.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -109,8 +110,8 @@ export function buildGenerated(view: CatalogView, storage: StorageNames, templat
       })),
     },
     'dcrs.json': {
-      $comment: `${NOTICE} At most ${MAX_STREAMS_PER_RULE} streams (and data flows) per rule.`,
-      maxStreamsPerRule: MAX_STREAMS_PER_RULE,
+      $comment: `${NOTICE} At most ${DCR_MAX_STREAMS} streams (and data flows) per rule.`,
+      maxStreamsPerRule: DCR_MAX_STREAMS,
       rules: groupStreams(view).map((g) => ({
         name: g.name,
         streams: g.tables.map((t) => ({
