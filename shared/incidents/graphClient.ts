@@ -15,6 +15,7 @@ import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { type Client, getClient } from '@azure-rest/core-client';
 import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from '../config.js';
 import { parseRetryAfter } from '../reliability/retrySchedule.js';
+import { IncidentApiError } from './apiError.js';
 
 export const GRAPH_STATUSES = ['active', 'resolved', 'inProgress', 'redirected', 'awaitingAction'] as const;
 export const GRAPH_SEVERITIES = ['informational', 'low', 'medium', 'high'] as const;
@@ -69,16 +70,8 @@ export interface ListIncidentsQuery {
   top?: number;
 }
 
-export class GraphApiError extends Error {
+export class GraphApiError extends IncidentApiError {
   override name = 'GraphApiError';
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code?: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
 }
 
 export interface GraphClient {

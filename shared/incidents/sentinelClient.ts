@@ -17,6 +17,7 @@ import { type Client, getClient } from '@azure-rest/core-client';
 import type { AzureAccess } from '../azure/credential.js';
 import type { SentinelWorkspace } from '../config.js';
 import { parseRetryAfter } from '../reliability/retrySchedule.js';
+import { IncidentApiError } from './apiError.js';
 import { workspaceArmId } from './workspaces.js';
 
 export const SENTINEL_API_VERSION = '2025-09-01';
@@ -76,16 +77,8 @@ export interface ListQuery {
   top?: number;
 }
 
-export class SentinelApiError extends Error {
+export class SentinelApiError extends IncidentApiError {
   override name = 'SentinelApiError';
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code?: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
 }
 
 /** A stale etag: 409 from Sentinel, 412 from a strict ETag server (the emulator). Re-read and retry. */
@@ -139,6 +132,52 @@ export interface SentinelClientOptions {
 /** The ARM token scope of an endpoint: the cloud's own resource manager (public, US Government, China). */
 export const armScope = (endpoint: string): string => `${new URL(endpoint).origin}/.default`;
 
+type Call = (
+  method: 'get' | 'put' | 'post',
+  path: string,
+  opts?: { body?: unknown; query?: Record<string, string | number> },
+) => Promise<{ status: number; body: unknown }>;
+
+/** One request through the pipeline: 2xx → the body, 404 on a GET → no body, anything else → SentinelApiError. */
+function caller(client: Client): Call {
+  return async (method, path, opts = {}) => {
+    const request = {
+      ...(opts.body !== undefined ? { body: opts.body, contentType: 'application/json' } : {}),
+      ...(opts.query ? { queryParameters: opts.query } : {}),
+    };
+    const res = await client.pathUnchecked(path)[method](request);
+    const status = Number(res.status);
+    if (status >= 200 && status < 300) return { status, body: res.body as unknown };
+    if (status === 404 && method === 'get') return { status, body: undefined };
+    const err = (res.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    throw new SentinelApiError(
+      `Sentinel ${method.toUpperCase()} ${path.replace(/^\/subscriptions\/[^/]+/, '/subscriptions/…')} failed: ${status} ${err?.code ?? ''} ${err?.message ?? ''}`.trim(),
+      status,
+      err?.code,
+      parseRetryAfter(res.headers['retry-after']),
+    );
+  };
+}
+
+/** Every page of a list, following `nextLink` only on the configured endpoint's origin. */
+async function* incidentPages(call: Call, origin: string, listPath: string, query: ListQuery): AsyncGenerator<IncidentPage> {
+  const q: Record<string, string | number> = {};
+  if (query.filter) q.$filter = query.filter;
+  if (query.orderby) q.$orderby = query.orderby;
+  if (query.top) q.$top = query.top;
+  let next: string | undefined = listPath;
+  let first = true;
+  while (next) {
+    const page = (await call('get', next, first ? { query: q } : {})).body as IncidentPage | undefined;
+    first = false;
+    yield { value: page?.value ?? [], ...(page?.nextLink ? { nextLink: page.nextLink } : {}) };
+    next = page?.nextLink;
+    // The bearer token goes only to the configured endpoint, never to a host a response names.
+    if (next && new URL(next).origin !== origin)
+      throw new SentinelApiError(`nextLink points outside ${origin}; refusing to follow it`, 502);
+  }
+}
+
 export function createSentinelClient(armEndpoint: string, azure: AzureAccess, options: SentinelClientOptions = {}): SentinelClient {
   const endpoint = armEndpoint.replace(/\/+$/, '');
   const origin = new URL(endpoint).origin;
@@ -151,49 +190,10 @@ export function createSentinelClient(armEndpoint: string, azure: AzureAccess, op
   });
   const base = (ws: SentinelWorkspace) => `${workspaceArmId(ws)}/providers/Microsoft.SecurityInsights/incidents`;
   const seg = encodeURIComponent;
-
-  async function call(
-    method: 'get' | 'put' | 'post',
-    path: string,
-    opts: { body?: unknown; query?: Record<string, string | number> } = {},
-  ) {
-    const resource = client.pathUnchecked(path);
-    const request = {
-      ...(opts.body !== undefined ? { body: opts.body, contentType: 'application/json' } : {}),
-      ...(opts.query ? { queryParameters: opts.query } : {}),
-    };
-    const res = await resource[method](request);
-    const status = Number(res.status);
-    if (status >= 200 && status < 300) return { status, body: res.body as unknown };
-    if (status === 404 && method === 'get') return { status, body: undefined };
-    const err = (res.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new SentinelApiError(
-      `Sentinel ${method.toUpperCase()} ${path.replace(/^\/subscriptions\/[^/]+/, '/subscriptions/…')} failed: ${status} ${err?.code ?? ''} ${err?.message ?? ''}`.trim(),
-      status,
-      err?.code,
-      parseRetryAfter(res.headers['retry-after']),
-    );
-  }
+  const call = caller(client);
 
   return {
-    async *listIncidentPages(ws, query) {
-      const q: Record<string, string | number> = {};
-      if (query.filter) q.$filter = query.filter;
-      if (query.orderby) q.$orderby = query.orderby;
-      if (query.top) q.$top = query.top;
-      let next: string | undefined = base(ws);
-      let first = true;
-      while (next) {
-        const { body } = await call('get', next, first ? { query: q } : {});
-        const page = body as IncidentPage | undefined;
-        first = false;
-        yield { value: page?.value ?? [], ...(page?.nextLink ? { nextLink: page.nextLink } : {}) };
-        next = page?.nextLink;
-        // The bearer token goes only to the configured endpoint, never to a host a response names.
-        if (next && new URL(next).origin !== origin)
-          throw new SentinelApiError(`nextLink points outside ${origin}; refusing to follow it`, 502);
-      }
-    },
+    listIncidentPages: (ws, query) => incidentPages(call, origin, base(ws), query),
     async getIncident(ws, name) {
       const { status, body } = await call('get', `${base(ws)}/${seg(name)}`);
       return status === 404 ? undefined : (body as ArmIncident);
