@@ -10,7 +10,10 @@ import type { OperationsDeps } from './deps.js';
 export interface TargetStatus {
   name: string;
   enabled: boolean;
+  /** Failure ratio over the circuit's window: the contract's name, from the default CIRCUIT_WINDOW_HOURS of 12. */
   failureRatio12h: number;
+  /** The window that ratio covers (CIRCUIT_WINDOW_HOURS). */
+  windowHours: number;
   queueDepth: number;
   parked: number;
   deadLetters: number;
@@ -87,6 +90,7 @@ async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSi
         name,
         enabled: state?.enabled ?? true,
         failureRatio12h: Math.round(failureRatio(calls) * 1000) / 1000,
+        windowHours: deps.config.CIRCUIT_WINDOW_HOURS,
         // One queue serves every stream: its depth is shown on each target.
         queueDepth,
         parked: parkedBy.get(name) ?? 0,
