@@ -1,5 +1,5 @@
 // The composition root: builds every dependency of the app once from its configuration — logger, credential, storage
-// clients, catalog, the reliability core, the Logs Ingestion sender, the Sentinel and Graph incident clients — and hands each handler what
+// clients, catalog, the reliability core, the Logs Ingestion sender, the Sentinel and Graph incident clients, the Log Analytics query runner — and hands each handler what
 // it needs. The Functions entry point (functions/index.ts) makes the one app of the process; the local host, the
 // bench and the tests make their own. Nothing else in shared/ keeps module-level state.
 import type { Logger } from 'pino';
@@ -12,6 +12,7 @@ import { createNotifier } from './destinations/notify.js';
 import { sendToDestination } from './destinations/send.js';
 import type { IncidentDeps } from './incidents/deps.js';
 import { createGraphClient, type GraphClient } from './incidents/graphClient.js';
+import { createKqlQueryRunner, type KqlQueryRunner } from './incidents/kqlQuery.js';
 import { createSentinelClient, type SentinelClient } from './incidents/sentinelClient.js';
 import { GroupCommitter } from './ingest/enqueue.js';
 import type { IngestDeps } from './ingest/handlers.js';
@@ -43,6 +44,7 @@ export interface AppOverrides {
   azure?: AzureAccess;
   sentinel?: SentinelClient;
   graph?: GraphClient;
+  kql?: KqlQueryRunner;
   send?: typeof sendToDestination;
   /** Custom metrics (functions/telemetry.ts builds them over OpenTelemetry); none by default. */
   metrics?: Metrics;
@@ -88,6 +90,13 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       createGraphClient({
         endpoint: config.GRAPH_ENDPOINT,
         credential: azure.credential,
+        ...(azure.tls.tlsOptions ? { ca: azure.tls.tlsOptions.ca } : {}),
+      }),
+    kql:
+      overrides.kql ??
+      createKqlQueryRunner({
+        credential: azure.credential,
+        endpoint: config.LOG_ANALYTICS_QUERY_ENDPOINT,
         ...(azure.tls.tlsOptions ? { ca: azure.tls.tlsOptions.ca } : {}),
       }),
     storage,

@@ -2,6 +2,7 @@
 // the README's settings table and the Bicep consistency tests are checked against SETTINGS.
 import { z } from 'zod';
 import { AZURE_CLOUDS, type CloudEndpoints, cloudEndpoints } from './clouds.js';
+import { kqlSyntaxProblem } from './kql.js';
 import { checkDestinationUrl } from './net/urlPolicy.js';
 
 /** Where JSON.parse stopped, as V8 reports it ("at position 12", "(line 1 column 13)"), without the text around it. */
@@ -179,7 +180,7 @@ export const SETTINGS = {
   },
   AZURE_CLOUD: {
     schema: z.enum(AZURE_CLOUDS).default('public'),
-    doc: 'The Azure cloud: public | usgovernment | china. Chooses every endpoint and token audience (sign-in authority, Resource Manager, Logs Ingestion audience, Log Analytics query, Graph, portal links); ARM_ENDPOINT and GRAPH_ENDPOINT override one each.',
+    doc: 'The Azure cloud: public | usgovernment | china. Chooses every endpoint and token audience (sign-in authority, Resource Manager, Logs Ingestion audience, Log Analytics query, Graph, portal links); ARM_ENDPOINT, GRAPH_ENDPOINT and LOG_ANALYTICS_QUERY_ENDPOINT override one each.',
   },
   EMULATOR_CA_FILE: { schema: z.string().optional(), doc: "PEM file of the local emulators' CA, trusted by the SDK clients (local only)." },
   LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'), doc: 'Log level.' },
@@ -251,6 +252,13 @@ export const SETTINGS = {
       .optional(),
     doc: "Azure Resource Manager endpoint; default the AZURE_CLOUD's (https://management.azure.com in the public cloud). Locally the Sentinel emulator.",
   },
+  LOG_ANALYTICS_QUERY_ENDPOINT: {
+    schema: z
+      .url({ protocol: /^https$/, error: 'must be an https URL' })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    doc: "Log Analytics query API for KQL enrichment queries (without /v1); default the AZURE_CLOUD's (https://api.loganalytics.io, api.loganalytics.us, api.loganalytics.azure.cn). Locally the Log Analytics query emulator.",
+  },
   GRAPH_ENDPOINT: {
     schema: z
       .url({ protocol: /^https$/, error: 'must be an https URL' })
@@ -298,10 +306,10 @@ export const SETTINGS = {
 type Settings = typeof SETTINGS;
 type Parsed = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
 /** The endpoints default by AZURE_CLOUD: always set once loaded. */
-type ByCloud = 'ARM_ENDPOINT' | 'GRAPH_ENDPOINT';
+type ByCloud = 'ARM_ENDPOINT' | 'GRAPH_ENDPOINT' | 'LOG_ANALYTICS_QUERY_ENDPOINT';
 export type Config = Omit<Parsed, ByCloud> & { [K in ByCloud]: string } & {
   storage: { connectionString: string } | { queueServiceUri: string; tableServiceUri: string; blobServiceUri: string; clientId?: string };
-  /** AZURE_CLOUD's endpoints and audiences (shared/clouds.ts), with ARM_ENDPOINT and GRAPH_ENDPOINT applied. */
+  /** AZURE_CLOUD's endpoints and audiences (shared/clouds.ts), with ARM_ENDPOINT, GRAPH_ENDPOINT and LOG_ANALYTICS_QUERY_ENDPOINT applied. */
   cloud: CloudEndpoints;
 };
 export type Destination = Config['DESTINATIONS'][number];
@@ -335,6 +343,19 @@ const configSchema = z
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) ctx.addIssue({ code: 'custom', path: ['DESTINATIONS'], message: `destination name "${dup}" is used twice` });
     const queried = c.DESTINATIONS.find((d) => typeof d.enrich === 'object' && d.enrich.queries?.length);
+    // Each query must parse as Microsoft's parser reads it, with the bridge's parameters declared (shared/kql.ts).
+    c.DESTINATIONS.forEach((d, i) => {
+      const queries = typeof d.enrich === 'object' ? (d.enrich.queries ?? []) : [];
+      queries.forEach((q, j) => {
+        const problem = kqlSyntaxProblem(q.query);
+        if (problem)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['DESTINATIONS', i, 'enrich', 'queries', j, 'query'],
+            message: `not valid KQL: ${problem}`,
+          });
+      });
+    });
     c.SENTINEL_WORKSPACES.forEach((w, i) => {
       if (queried && !w.workspaceId)
         ctx.addIssue({
@@ -403,6 +424,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...defaults,
     resourceManager: c.ARM_ENDPOINT ?? defaults.resourceManager,
     graph: c.GRAPH_ENDPOINT ?? defaults.graph,
+    logAnalytics: c.LOG_ANALYTICS_QUERY_ENDPOINT ?? defaults.logAnalytics,
   };
-  return { ...c, ARM_ENDPOINT: cloud.resourceManager, GRAPH_ENDPOINT: cloud.graph, storage, cloud } as Config;
+  return {
+    ...c,
+    ARM_ENDPOINT: cloud.resourceManager,
+    GRAPH_ENDPOINT: cloud.graph,
+    LOG_ANALYTICS_QUERY_ENDPOINT: cloud.logAnalytics,
+    storage,
+    cloud,
+  } as Config;
 }

@@ -28,9 +28,34 @@ export interface EntitySummary {
   [field: string]: unknown;
 }
 
+/** The result of one KQL enrichment query (the destination's `enrich.queries`), capped; or why it has none. */
+export interface QueryResult {
+  name: string;
+  columns: string[];
+  rows: unknown[][];
+  /** Rows, columns or bytes were left out to stay within the limits. */
+  truncated: boolean;
+  /** The query failed or timed out (no rows), or the service returned a partial result (rows kept). */
+  error?: string;
+}
+
 export interface IncidentEnrichment {
   alerts?: AlertSummary[];
   entities?: EntitySummary[];
+  queries?: QueryResult[];
+}
+
+/** A query result cell as text: strings as they are, null as empty, anything else as JSON. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** One line saying what a query gave: its row count (and that it was cut), or its error. */
+export function queryHeadline(q: QueryResult): string {
+  const rows = `${q.rows.length} row${q.rows.length === 1 ? '' : 's'}${q.truncated ? ', truncated' : ''}`;
+  if (q.error && !q.rows.length) return `${q.name}: failed (${q.error})`;
+  return `${q.name}: ${rows}${q.error ? ` (partial: ${q.error})` : ''}`;
 }
 
 export interface IncidentSummary {

@@ -62,6 +62,7 @@ function trigger(incident: IncidentSummary, destination: Destination, withEnrich
   if (incident.providerIncidentId) details.provider_incident_id = incident.providerIncidentId;
   if (enrichment?.alerts) details.alerts = enrichment.alerts;
   if (enrichment?.entities) details.entities = enrichment.entities;
+  if (enrichment?.queries) details.queries = enrichment.queries;
 
   return jsonRequest({
     routing_key: destination.routingKey,

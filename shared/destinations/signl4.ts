@@ -5,15 +5,28 @@
 // shown as alert parameters. X-S4-Service and X-S4-AlertingScenario are documented too, but they name team-specific
 // categories and policies, so they are left out until a destination can configure them.
 import type { Destination } from '../config.js';
-import { type FormattedRequest, type IncidentEvent, type IncidentSummary, incidentFacts, jsonRequest, truncateText } from './incident.js';
+import {
+  cellText,
+  enrichmentFor,
+  type FormattedRequest,
+  type IncidentEvent,
+  type IncidentSummary,
+  incidentFacts,
+  jsonRequest,
+  type QueryResult,
+  queryHeadline,
+  truncateText,
+} from './incident.js';
 
 export const events: readonly IncidentEvent[] = ['created', 'closed'];
 
 // SIGNL4 documents no length limits; these keep the alert readable on a phone and the request small.
 export const TITLE_MAX = 256;
 export const MESSAGE_MAX = 4000;
+/** Each KQL query result is one flat text field `Query <name>`: its headline, then a line per row. */
+export const QUERY_FIELD_MAX = 1000;
 
-export function format(incident: IncidentSummary, event: IncidentEvent, _destination: Destination): FormattedRequest {
+export function format(incident: IncidentSummary, event: IncidentEvent, destination: Destination): FormattedRequest {
   const prefix = event === 'closed' ? 'Closed: ' : '';
   const title = truncateText(`${prefix}[${incident.severity}] Sentinel incident #${incident.number}: ${incident.title}`, TITLE_MAX);
   if (event === 'closed') {
@@ -33,5 +46,11 @@ export function format(incident: IncidentSummary, event: IncidentEvent, _destina
   };
   for (const fact of incidentFacts(incident)) body[fact.title] = fact.value;
   body.Link = incident.incidentUrl;
+  for (const q of enrichmentFor(incident, destination)?.queries ?? []) body[`Query ${q.name}`] = queryField(q);
   return jsonRequest(body);
+}
+
+function queryField(q: QueryResult): string {
+  const rows = q.rows.map((r) => q.columns.map((c, i) => `${c}=${cellText(r[i])}`).join(', '));
+  return truncateText([queryHeadline(q), ...rows].join('\n'), QUERY_FIELD_MAX);
 }

@@ -10,6 +10,7 @@
 import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, MrkdwnElement, SectionBlock } from '@slack/types';
 import type { Destination } from '../config.js';
 import {
+  cellText,
   enrichmentFor,
   type FormattedRequest,
   type IncidentEvent,
@@ -17,6 +18,7 @@ import {
   type IncidentSummary,
   incidentFacts,
   jsonRequest,
+  queryHeadline,
   truncateText,
 } from './incident.js';
 import {
@@ -44,6 +46,9 @@ export const LIMITS = {
   fallbackText: 3000,
   /** Our own cap for each enrichment section, keeping the message well under Slack's total block text limit. */
   enrichmentText: 1500,
+  /** Our own cap for all KQL query sections together, shared evenly between the queries. */
+  queriesText: 3000,
+  queryColumns: 6,
 } as const;
 
 const SEVERITY_EMOJI: Record<IncidentSeverity, string> = {
@@ -97,6 +102,16 @@ export function format(incident: IncidentSummary, event: IncidentEvent, destinat
   if (enrichment?.entities?.length) {
     const lines = enrichment.entities.map((e) => `• ${e.kind}: ${e.friendlyName}`);
     blocks.push(listSection(`*Entities (${enrichment.entities.length})*`, lines));
+  }
+
+  const queries = enrichment?.queries ?? [];
+  for (const q of queries) {
+    const columns = q.columns.slice(0, LIMITS.queryColumns);
+    const lines = q.rows.length
+      ? [columns.join(' | '), ...q.rows.map((r) => `• ${r.slice(0, columns.length).map(cellText).join(' | ')}`)]
+      : [];
+    // The headline is data too (query name, error text): escaped, then made bold.
+    blocks.push(listSection(`*${mrkdwn(queryHeadline(q), 300)}*`, lines, Math.max(300, Math.floor(LIMITS.queriesText / queries.length))));
   }
 
   const actions = actionsBlock(incident);
@@ -176,9 +191,9 @@ export function slackResponseMessage(incident: IncidentSummary, destination: Des
   return jsonRequest({ replace_original: true, text: message.text, blocks });
 }
 
-function listSection(heading: string, lines: string[]): SectionBlock {
-  // The heading is our own mrkdwn; only the items come from data and are escaped.
-  const budget = LIMITS.enrichmentText - heading.length - 1;
+function listSection(heading: string, lines: string[], max: number = LIMITS.enrichmentText): SectionBlock {
+  // The heading is our own mrkdwn (escaped where it holds data); the items come from data and are escaped here.
+  const budget = max - heading.length - 1;
   const kept: string[] = [];
   let used = 0;
   for (const line of lines) {

@@ -7,12 +7,15 @@
 // shortening the description first, then dropping the enrichment lists. Card version 1.5 is the newest Teams renders.
 import type { Destination } from '../config.js';
 import {
+  cellText,
   enrichmentFor,
   type FormattedRequest,
   type IncidentEvent,
   type IncidentSeverity,
   type IncidentSummary,
   incidentFacts,
+  type QueryResult,
+  queryHeadline,
   truncateText,
 } from './incident.js';
 
@@ -25,6 +28,12 @@ export const TITLE_MAX = 256;
 export const DESCRIPTION_MAX = 8000;
 export const LIST_ITEMS_MAX = 10;
 export const LIST_ITEM_MAX = 200;
+/** KQL query results: an Adaptive Card Table (card 1.5) each, within these and a shared byte budget. */
+export const QUERY_COLUMNS_MAX = 6;
+export const QUERY_ROWS_MAX = 10;
+export const QUERY_CELL_MAX = 100;
+export const QUERY_HEADLINE_MAX = 500;
+export const QUERIES_BYTES_MAX = 12_000;
 
 const SEVERITY_COLOR: Record<IncidentSeverity, string> = { High: 'Attention', Medium: 'Warning', Low: 'Accent', Informational: 'Default' };
 
@@ -91,6 +100,12 @@ function card(
       ),
     );
   }
+  let budget = QUERIES_BYTES_MAX;
+  for (const q of enrichment?.queries ?? []) {
+    const element = queryElement(q, budget);
+    budget -= bytes(element);
+    body.push(element);
+  }
   return {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',
@@ -112,4 +127,44 @@ function list(heading: string, items: string[]): CardElement {
       { type: 'TextBlock', text: shown.join('\n'), wrap: true },
     ],
   };
+}
+
+const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+function tableRow(cells: string[], header = false): CardElement {
+  return {
+    type: 'TableRow',
+    cells: cells.map((c) => ({
+      type: 'TableCell',
+      items: [{ type: 'TextBlock', text: truncateText(c, QUERY_CELL_MAX), wrap: true, ...(header ? { weight: 'Bolder' } : {}) }],
+    })),
+  };
+}
+
+/** One query's headline and its rows as a Table, adding rows while they fit `budget` bytes. */
+function queryElement(q: QueryResult, budget: number): CardElement {
+  const items: CardElement[] = [
+    {
+      type: 'TextBlock',
+      text: truncateText(`Query ${queryHeadline(q)}`, QUERY_HEADLINE_MAX),
+      weight: 'Bolder',
+      wrap: true,
+      ...(q.error ? { color: 'Attention' } : {}),
+    },
+  ];
+  const container: CardElement = { type: 'Container', separator: true, items };
+  const columns = q.columns.slice(0, QUERY_COLUMNS_MAX);
+  if (!columns.length || !q.rows.length) return container;
+  const rows = [tableRow(columns, true)];
+  items.push({ type: 'Table', firstRowAsHeader: true, columns: columns.map(() => ({ width: 1 })), rows });
+  let used = bytes(container);
+  for (const r of q.rows.slice(0, QUERY_ROWS_MAX)) {
+    const row = tableRow(r.slice(0, columns.length).map(cellText));
+    if (used + bytes(row) + 1 > budget) break;
+    rows.push(row);
+    used += bytes(row) + 1;
+  }
+  const left = q.rows.length - (rows.length - 1);
+  if (left > 0) items.push({ type: 'TextBlock', text: `… ${left} more row${left === 1 ? '' : 's'} not shown`, isSubtle: true, wrap: true });
+  return container;
 }

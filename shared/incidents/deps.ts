@@ -6,6 +6,7 @@ import type { Reliability } from '../reliability/index.js';
 import type { RetryStep } from '../reliability/retrySchedule.js';
 import type { Storage } from '../storage/clients.js';
 import type { GraphClient } from './graphClient.js';
+import type { KqlLimits, KqlQueryRunner } from './kqlQuery.js';
 import type { CircuitSeam } from './outcomes.js';
 import type { SentinelClient } from './sentinelClient.js';
 
@@ -14,6 +15,10 @@ export interface IncidentDeps {
   sentinel: SentinelClient;
   /** Microsoft Graph security incidents, for workspaces with `"api": "graph"`. */
   graph: GraphClient;
+  /** Log Analytics queries, for destinations with `enrich.queries`. */
+  kql: KqlQueryRunner;
+  /** Limits of each enrichment query (default ENRICH_QUERY_LIMITS; the queries run at once, so its timeout caps them all). */
+  kqlLimits?: KqlLimits;
   storage: Storage;
   reliability: Reliability;
   log: Logger;

@@ -2,7 +2,7 @@
 // fields a responder reads and capped in count, field length and total size, so no destination limit is reached
 // because of it (each format still truncates to its own limits).
 
-import type { Destination } from '../config.js';
+import type { Destination, EnrichQuery } from '../config.js';
 import type { AlertSummary, EntitySummary, IncidentEnrichment } from '../destinations/incident.js';
 import { truncateText } from '../destinations/incident.js';
 import type { EnrichParts } from './incidentApi.js';
@@ -28,6 +28,26 @@ export function enrichParts(destination: Pick<Destination, 'enrich'>): EnrichPar
   if (!e) return undefined;
   const parts = e === true ? { alerts: true, entities: true } : { alerts: e.alerts === true, entities: e.entities === true };
   return parts.alerts || parts.entities ? parts : undefined;
+}
+
+/** The destination's KQL enrichment queries (none unless `enrich.queries`). */
+export function enrichQueriesOf(destination: Pick<Destination, 'enrich'>): EnrichQuery[] {
+  const e = destination.enrich;
+  return typeof e === 'object' ? (e.queries ?? []) : [];
+}
+
+/** What the incident API is asked for: the parts the destination shows, and every part when its queries need the
+ * alert ids and entities as parameters. */
+export function partsToRead(destination: Pick<Destination, 'enrich'>): EnrichParts | undefined {
+  return enrichQueriesOf(destination).length ? { alerts: true, entities: true } : enrichParts(destination);
+}
+
+/** Only the parts the destination asked to see. */
+export function shownParts(found: IncidentEnrichment, parts: EnrichParts | undefined): IncidentEnrichment {
+  return {
+    ...(parts?.alerts && found.alerts ? { alerts: found.alerts } : {}),
+    ...(parts?.entities && found.entities ? { entities: found.entities } : {}),
+  };
 }
 
 const str = (v: unknown, max: number): string | undefined => (typeof v === 'string' && v ? truncateText(v, max) : undefined);

@@ -15,15 +15,16 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Logger } from 'pino';
 import type { Config, Destination, SentinelWorkspace } from '../config.js';
-import { IncidentShapeError } from '../destinations/incident.js';
+import { type IncidentEnrichment, IncidentShapeError } from '../destinations/incident.js';
 import { formatFor, formatterFor, type IncidentSummary, receives } from '../destinations/index.js';
 import type { SendResult } from '../destinations/send.js';
 import { recordLatency } from '../reliability/metrics.js';
 import { destinationTarget } from '../reliability/targets.js';
 import { acquireDelivery, type DeliveryRow, readDelivery, releaseDelivery, writeDelivery } from './claims.js';
 import type { IncidentDeps } from './deps.js';
-import { enrichParts } from './enrichment.js';
-import type { IncidentApi } from './incidentApi.js';
+import { enrichParts, enrichQueriesOf, partsToRead, shownParts } from './enrichment.js';
+import { queryParameters, runEnrichQueries } from './enrichQueries.js';
+import type { EnrichParts, IncidentApi } from './incidentApi.js';
 import { incidentApiFor } from './incidentApis.js';
 import { decodeMessage, enqueueMessage, type IncidentMessage } from './messages.js';
 import { type CircuitSeam, destinationCircuit, holdIncident } from './outcomes.js';
@@ -237,16 +238,27 @@ async function readSummary(run: Run): Promise<IncidentSummary | ForwardOutcome> 
     return { result: 'skipped', reason: 'incident not found' };
   }
   if (m.sentAs) summary.name = m.sentAs;
-  const parts = enrichParts(destination);
-  if (parts && m.event === 'created') {
-    try {
-      summary.enrichment = await api.enrich(m.incident, parts);
-    } catch (e) {
-      // Enrichment is a bonus: forward without it rather than hold the alert back.
-      run.log.warn({ error: (e as Error).message }, 'enrichment failed; forwarding without it');
-    }
-  }
+  const toRead = partsToRead(destination);
+  if (toRead && m.event === 'created') summary.enrichment = await enrichment(run, summary, toRead);
   return summary;
+}
+
+/** The alerts and entities the destination shows and its KQL query results. Enrichment is a bonus: whatever fails is
+ * left out (a query's error is shown in its place) rather than hold the alert back. */
+async function enrichment(run: Run, summary: IncidentSummary, toRead: EnrichParts): Promise<IncidentEnrichment> {
+  const { m, api, destination, deps } = run;
+  let found: IncidentEnrichment = {};
+  try {
+    found = await api.enrich(m.incident, toRead);
+  } catch (e) {
+    run.log.warn({ error: (e as Error).message }, 'enrichment failed; forwarding without it');
+  }
+  const shown = shownParts(found, enrichParts(destination));
+  const queries = enrichQueriesOf(destination);
+  if (!queries.length) return shown;
+  const results = await runEnrichQueries(deps.kql, run.ws.workspaceId, queries, queryParameters(summary, found), deps.kqlLimits);
+  for (const q of results.filter((r) => r.error)) run.log.warn({ query: q.name, error: q.error }, 'enrichment query failed');
+  return { ...shown, queries: results };
 }
 
 /** Tag (once) and this destination's comment; a failure re-enqueues the message, which then only annotates. */

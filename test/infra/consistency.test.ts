@@ -66,7 +66,12 @@ describe('the deployment as committed', () => {
     const set = [...(appSettings(await loadProject(files))?.entries.keys() ?? [])];
     const expected = Object.keys(SETTINGS).filter((k) => !(k in DELIBERATELY_OPTIONAL));
     expect(set.filter((k) => !(k in HOST_SETTINGS)).sort()).toEqual(expected.sort());
-    expect(Object.keys(DELIBERATELY_OPTIONAL).sort()).toEqual(['AzureWebJobsStorage', 'EMULATOR_CA_FILE', 'GRAPH_ENDPOINT']);
+    expect(Object.keys(DELIBERATELY_OPTIONAL).sort()).toEqual([
+      'AzureWebJobsStorage',
+      'EMULATOR_CA_FILE',
+      'GRAPH_ENDPOINT',
+      'LOG_ANALYTICS_QUERY_ENDPOINT',
+    ]);
   });
 
   it('assigns exactly these roles, each on one resource', async () => {

@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 
 /** Layer of each area, lowest first. Areas in one layer do not import each other. */
 export const LAYERS: readonly (readonly string[])[] = [
-  ['net', 'http', 'clouds'],
+  ['net', 'http', 'clouds', 'kql'],
   ['config'],
   ['observability', 'azure', 'storage', 'catalog'],
   ['reliability'],

@@ -73,6 +73,7 @@ export const DELIBERATELY_OPTIONAL: Readonly<Record<string, string>> = {
   AzureWebJobsStorage: 'a connection string, for Azurite only; Azure uses the identity-based AzureWebJobsStorage__* settings',
   GRAPH_ENDPOINT:
     "its default follows AZURE_CLOUD (shared/clouds.ts); set it by hand only for a Graph the table lacks (DoD's dod-graph.microsoft.us)",
+  LOG_ANALYTICS_QUERY_ENDPOINT: 'its default follows AZURE_CLOUD (shared/clouds.ts); set it locally for the Log Analytics query emulator',
   EMULATOR_CA_FILE: "the local emulators' CA, local only",
 };
 
