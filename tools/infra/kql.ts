@@ -2,8 +2,8 @@
 // its JavaScript build): KustoCode.ParseAndAnalyze(text, globals) with a GlobalState holding one database of the
 // schema's tables. Unknown columns, tables and functions, wrong argument types and keywords used as names are errors,
 // as they are when Sentinel validates a rule. https://github.com/microsoft/Kusto-Query-Language
-import { createRequire } from 'node:module';
 import type { ColumnType } from '../../shared/catalog/types.js';
+import { kustoLanguage as loadKusto } from '../../shared/kql.js';
 import type { KqlSchema } from './kqlSchema.js';
 
 export interface KqlDiagnostic {
@@ -57,13 +57,8 @@ interface BridgeGlobals {
   readonly Bridge: { toArray<T>(list: unknown): T[] };
 }
 
-/** Loads the parser (its two scripts define the globals `Bridge` and `Kusto`; Node's module cache keeps them). */
-function kustoLanguage(): BridgeGlobals {
-  const require = createRequire(import.meta.url);
-  require('@kusto/language-service-next/bridge.min.js');
-  require('@kusto/language-service-next/Kusto.Language.Bridge.min.js');
-  return globalThis as unknown as BridgeGlobals;
-}
+/** The parser, loaded once by the product's own loader (shared/kql.ts), typed with the members used here. */
+const kustoLanguage = () => loadKusto() as unknown as BridgeGlobals;
 
 const SCALAR: Record<ColumnType, keyof KustoLanguage['Symbols']['ScalarTypes']> = {
   string: 'String',
