@@ -87,6 +87,8 @@ interface Local {
   merged: number;
   /** Bytes delivered (reserved) here and not yet merged. */
   pending: number;
+  /** The table's row was read this day: until then the other instances' bytes are unknown. */
+  read: boolean;
   cappedAt?: string;
   liftedAt?: string;
 }
@@ -130,15 +132,15 @@ export class CostGuard {
     const s = this.local.get(stream);
     if (s?.day === day) return s;
     // A new day: the old day's unmerged bytes no longer count against anything.
-    const fresh: Local = { day, merged: 0, pending: 0 };
+    const fresh: Local = { day, merged: 0, pending: 0, read: false };
     this.local.set(stream, fresh);
     return fresh;
   }
 
   /**
    * Splits rows into what may be sent now and what is parked, in order: once a row does not fit, it and every row
-   * after it wait. Reads the table only on the way to parking (whose writes cost more anyway), to see another
-   * instance's or an operator's lift.
+   * after it wait. Reads the table once per stream and day, then only on the way to parking (whose writes cost more
+   * anyway), to see the other instances' usage or an operator's lift.
    */
   async admit(stream: string, rows: readonly JsonRecord[]): Promise<Admission> {
     const cap = this.capOf(stream);
@@ -146,6 +148,8 @@ export class CostGuard {
     const s = this.state(stream);
     const sizes = rows.map(rowBytes);
     const fitting = () => (s.liftedAt ? rows.length : s.cappedAt ? 0 : rowsWithinCap(sizes, s.merged + s.pending, cap));
+    // The first batch of a stream each day reads what the other instances delivered; later ones only on the way to parking.
+    if (!s.read) await this.merge(stream, {});
     let n = fitting();
     if (n < rows.length) {
       await this.merge(stream, {});
@@ -177,8 +181,8 @@ export class CostGuard {
     const lifted: string[] = [];
     for (const e of await this.list()) {
       if (stream && e.rowKey !== stream) continue;
-      if (e.partitionKey !== partitionOf(today)) await this.remove(e.partitionKey, e.rowKey);
-      else if (e.cappedAt && !e.liftedAt) {
+      if (e.partitionKey < partitionOf(today)) await this.remove(e.partitionKey, e.rowKey);
+      else if (e.partitionKey === partitionOf(today) && e.cappedAt && !e.liftedAt) {
         await this.merge(e.rowKey, { liftedAt: new Date(this.now()).toISOString() });
         lifted.push(e.rowKey);
       }
@@ -292,6 +296,7 @@ export class CostGuard {
         // Bytes reserved while the write was under way stay pending.
         s.pending -= pending;
         s.merged = next.bytes;
+        s.read = true;
         if (cappedAt) s.cappedAt = cappedAt;
         if (liftedAt) s.liftedAt = liftedAt;
         return Boolean(marks.cappedAt) && !current?.cappedAt;
