@@ -74,7 +74,11 @@ async function handleRows(deps: DeliveryDeps, envelope: Envelope, all: JsonRecor
   if (rows.length === 0) return deps.stats.maybeFlush();
 
   const result = await deps.sender.send(stream, rows);
-  for (const f of result.failures) deps.costGuard.release(stream, f.rows);
+  deps.costGuard.release(
+    stream,
+    rows,
+    result.failures.flatMap((f) => f.rows),
+  );
   await deps.costGuard.maybeMerge();
   if (result.failures.length === 0) {
     await recordCall(deps, streamTarget(stream), { ok: true, delivered: result.delivered }, 'events');

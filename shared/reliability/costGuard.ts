@@ -159,11 +159,15 @@ export class CostGuard {
     return { send: rows.slice(0, n), park: rows.slice(n) };
   }
 
-  /** Gives back the bytes of rows admitted but not delivered (they are retried, and counted when they go out). */
-  release(stream: string, rows: readonly JsonRecord[]): void {
-    if (this.capOf(stream) === undefined || rows.length === 0) return;
+  /**
+   * Gives back what was reserved for admitted rows that were not delivered (they are retried, and counted when they
+   * go out). The sender reports failed rows as it shaped them: each is matched to the admitted row by EventId.
+   */
+  release(stream: string, admitted: readonly JsonRecord[], failed: readonly JsonRecord[]): void {
+    if (this.capOf(stream) === undefined || failed.length === 0) return;
+    const sizeById = new Map(admitted.map((r) => [String(r.EventId), rowBytes(r)]));
     const s = this.state(stream);
-    s.pending = Math.max(0, s.pending - rows.reduce((n, r) => n + rowBytes(r), 0));
+    s.pending = Math.max(0, s.pending - failed.reduce((n, r) => n + (sizeById.get(String(r.EventId)) ?? rowBytes(r)), 0));
   }
 
   /** Records that the stream reached its cap today; true for the one caller (across instances) that set it first. */
