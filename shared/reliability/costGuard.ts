@@ -223,6 +223,7 @@ export class CostGuard {
 
   /** A day's usage of every capped stream (this instance's unmerged bytes included), for /api/status and the health record. */
   async usage(day = dayKey(this.now())): Promise<CapState[]> {
+    if (this.settings.caps.size === 0) return [];
     const stored = new Map<string, CapEntity>();
     for await (const e of this.table.listEntities<CapEntity>({ queryOptions: { filter: odata`PartitionKey eq ${partitionOf(day)}` } }))
       stored.set(e.rowKey, e);
