@@ -176,4 +176,36 @@ describe('cost guard', () => {
     await run(a);
     expect(await seqs()).toEqual(range(0, posted));
   }, 60_000);
+
+  it('costs a capped table one table read per instance and day on the happy path, then a merge a minute', async () => {
+    // A day no test has used (the emulator may move TimeGenerated now; only counts are checked here).
+    stack.clock.now -= DAY_MS;
+    await stack.emulator('DELETE', '/_emulator/records');
+    posted = 0;
+    const fresh = createApp(stack.config, { now: () => stack.clock.now, send });
+    for (let i = 0; i < 4; i++) await post(5, fresh);
+    stack.tableProxy.reset();
+    await run(fresh);
+    expect(await records()).toHaveLength(20);
+    // The day's row, read once (it does not exist yet); nothing is written.
+    expect(stack.tableProxy.requests.map((r) => r.method)).toEqual(['GET']);
+
+    stack.clock.now += 61_000;
+    await post(5, fresh);
+    stack.tableProxy.reset();
+    await run(fresh);
+    // A minute on, the batch is followed by one merge: read the row, write it.
+    expect(stack.tableProxy.requests.map((r) => r.method)).toEqual(['GET', 'POST']);
+  });
+
+  it('merges the bytes of instances writing the same row at once, losing none (ETag)', async () => {
+    stack.clock.now -= DAY_MS;
+    const row = { EventId: 'e', RawData: { pad: 'y'.repeat(1000) } };
+    const guards = Array.from({ length: 5 }, () => createApp(stack.config, { now: () => stack.clock.now }).delivery.costGuard);
+    // Each reads the day's row on its first batch, then has three rows reserved and not yet merged.
+    for (const g of guards) expect((await g.admit(STREAM, [row, row, row])).send).toHaveLength(3);
+    await Promise.all(guards.map((g) => g.mergeAll()));
+    const [usage] = (await guards[0]?.usage())?.filter((c) => c.stream === STREAM) ?? [];
+    expect(usage?.usedBytes).toBe(15 * rowBytes(row));
+  });
 });
