@@ -177,21 +177,20 @@ export class CostGuard {
   }
 
   /**
-   * An operator's replay of parked work: the cap of each stream capped today is lifted for the rest of the day (or
-   * the replayed rows would be parked again), and the rows of past capped days are done with.
+   * An operator's replay of parked work: each stream whose cap parked rows (today, or on a past day no replay has
+   * lifted) gets its cap lifted for the rest of today, or the replayed rows would be parked again; the rows of past
+   * days are done with.
    */
   async lift(stream?: string): Promise<string[]> {
-    const today = dayKey(this.now());
-    const lifted: string[] = [];
+    const today = partitionOf(dayKey(this.now()));
+    const lifting = new Set<string>();
     for (const e of await this.list()) {
-      if (stream && e.rowKey !== stream) continue;
-      if (e.partitionKey < partitionOf(today)) await this.remove(e.partitionKey, e.rowKey);
-      else if (e.partitionKey === partitionOf(today) && e.cappedAt && !e.liftedAt) {
-        await this.merge(e.rowKey, { liftedAt: new Date(this.now()).toISOString() });
-        lifted.push(e.rowKey);
-      }
+      if ((stream && e.rowKey !== stream) || e.partitionKey > today) continue;
+      if (e.cappedAt && !e.liftedAt) lifting.add(e.rowKey);
+      if (e.partitionKey < today) await this.remove(e.partitionKey, e.rowKey);
     }
-    return lifted;
+    for (const s of lifting) await this.merge(s, { liftedAt: new Date(this.now()).toISOString() });
+    return [...lifting].sort();
   }
 
   /** Streams capped on a day before today whose parked rows still wait (no replay lifted it), oldest day first. */

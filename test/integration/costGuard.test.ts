@@ -208,4 +208,23 @@ describe('cost guard', () => {
     const [usage] = (await guards[0]?.usage())?.filter((c) => c.stream === STREAM) ?? [];
     expect(usage?.usedBytes).toBe(15 * rowBytes(row));
   });
+
+  it("a replay of a past day's parked rows lifts today's cap too (manual resume)", async () => {
+    stack.clock.now -= DAY_MS;
+    const guard = createApp({ ...stack.config, INGEST_CAP_RESUME: 'manual' }, { now: () => stack.clock.now }).delivery.costGuard;
+    const big = { EventId: 'big', RawData: { pad: 'z'.repeat(MB) } };
+    expect(await guard.admit(STREAM, [big])).toMatchObject({ send: [], park: [big] });
+    expect(await guard.markCapped(STREAM)).toBe(true);
+    const day = new Date(stack.clock.now).toISOString().slice(0, 10).replace(/-/g, '');
+
+    stack.clock.now += DAY_MS;
+    expect(await guard.waiting()).toEqual([{ stream: STREAM, day }]);
+    // Manual: the hourly run leaves it waiting.
+    await guard.prune();
+    expect(await guard.waiting()).toEqual([{ stream: STREAM, day }]);
+    expect(await guard.lift()).toEqual([STREAM]);
+    expect(await guard.waiting()).toEqual([]);
+    expect(await guard.admit(STREAM, [big])).toMatchObject({ send: [big], park: [] });
+    expect((await guard.usage()).find((c) => c.stream === STREAM)).toMatchObject({ capped: false });
+  });
 });
