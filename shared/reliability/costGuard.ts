@@ -2,7 +2,8 @@
 // Past its cap a stream's new rows are parked like a disabled target's (ordered, never dropped) until the UTC day
 // rolls over (INGEST_CAP_RESUME=auto replays them then) or an operator replays them (which lifts the cap for the rest
 // of the day). Usage is counted in memory and merged into one row per stream and UTC day of the `circuit` table
-// (partition `cap<YYYYMMDD>`, ETag-safe) at most every MERGE_EVERY_MS, so the happy path adds no table operation.
+// (partition `cap<YYYYMMDD>`, ETag-safe) at most every MERGE_EVERY_MS: a capped table costs one read per instance and
+// day and a merge a minute, never an operation per batch; tables without a cap cost nothing.
 import { isRestError } from '@azure/core-rest-pipeline';
 import { odata, type TableClient } from '@azure/data-tables';
 import pLimit from 'p-limit';
