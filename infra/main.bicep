@@ -161,6 +161,15 @@ param circuitWindowHours int = 12
 @maxValue(3600)
 @description('Seconds an instance keeps delivery counts in memory before writing them; the circuit confirms a failure ratio after this long (STATS_FLUSH_SECONDS).')
 param statsFlushSeconds int = 300
+@description('Daily cap per table on the MB delivered, 0 = none (INGEST_DAILY_CAP_MB; README "Cost guard").')
+param ingestDailyCapMb string = '0'
+
+@description('JSON object of per-table daily caps in MB, e.g. {"WebhookEvents_CL": 500} (INGEST_TABLE_CAPS_MB).')
+param ingestTableCapsMb string = '{}'
+
+@allowed(['auto', 'manual'])
+@description('What releases events parked over a daily cap: auto = the next UTC day, manual = POST /api/replay (INGEST_CAP_RESUME).')
+param ingestCapResume string = 'manual'
 
 @description('Workspace id legacy Data Collector senders sign with (DATA_COLLECTOR_WORKSPACE_ID). Empty: the target workspace\'s id. Used only with dataCollectorSharedKey.')
 param dataCollectorWorkspaceId string = ''
@@ -366,6 +375,9 @@ var appSettings = union(
     CIRCUIT_MIN_SAMPLES: string(circuitMinSamples)
     CIRCUIT_WINDOW_HOURS: string(circuitWindowHours)
     STATS_FLUSH_SECONDS: string(statsFlushSeconds)
+    INGEST_DAILY_CAP_MB: ingestDailyCapMb
+    INGEST_TABLE_CAPS_MB: ingestTableCapsMb
+    INGEST_CAP_RESUME: ingestCapResume
     SENTINEL_WORKSPACES: enableIncidentPolling ? string(sentinelWorkspaces) : '[]'
     ARM_ENDPOINT: environment().resourceManager
     INCIDENT_POLL_SCHEDULE: incidentPollSchedule

@@ -4,6 +4,7 @@
 // bench and the tests make their own. Nothing else in shared/ keeps module-level state.
 import type { Logger } from 'pino';
 import { type AzureAccess, createAzureAccess } from './azure/credential.js';
+import { HEALTH_TABLE } from './catalog/bridge.js';
 import { buildCatalog, type Catalog } from './catalog/index.js';
 import type { Config } from './config.js';
 import type { DeliveryDeps } from './delivery/deliver.js';
@@ -20,6 +21,7 @@ import { ReplayStore } from './ingest/replays.js';
 import { createLogger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { OperationsDeps } from './operations/deps.js';
+import { CostGuard, capSettings } from './reliability/costGuard.js';
 import { queueEnvelopeWriter } from './reliability/envelopeWriter.js';
 import { createReliability, type Reliability } from './reliability/index.js';
 import { retryStep } from './reliability/retrySchedule.js';
@@ -57,6 +59,8 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const azure = overrides.azure ?? createAzureAccess(config);
   const storage = createStorage(config.storage, azure.credential);
   const catalog = buildCatalog({ wallarmTable: config.WALLARM_TABLE });
+  // Checked against the catalog before anything else is built: an unknown table is a ConfigError.
+  const caps = capSettings(config, catalog, HEALTH_TABLE.table);
   const send = overrides.send ?? sendToDestination;
   const reliability = createReliability(
     storage,
@@ -81,6 +85,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     writer,
     claimChecks,
     log,
+    costGuard: new CostGuard(storage.table(TABLES.circuit), caps, now),
   };
   const incidents: IncidentDeps = {
     config,

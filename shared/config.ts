@@ -203,6 +203,19 @@ export const SETTINGS = {
     schema: int(0, 1000).default(0),
     doc: 'Extra time a request on an idle stream waits for others to share its queue message (milliseconds). Requests that arrive while a write is under way always share the next one.',
   },
+  INGEST_DAILY_CAP_MB: {
+    schema: z.coerce.number().min(0).max(10_000_000).default(0),
+    doc: 'Daily cap per table on the bytes delivered (JSON size of the rows, MB = 10^6 bytes, per UTC day); past it new events are parked, not dropped, and the operators are notified once a day (README "Cost guard"). 0: no cap. The health table SentinelBridgeHealth_CL is capped only when INGEST_TABLE_CAPS_MB names it.',
+  },
+  INGEST_TABLE_CAPS_MB: {
+    // Table names are checked against the catalog (which WALLARM_TABLE shapes) when the app is built.
+    schema: jsonOf(z.record(z.string(), z.number().min(0).max(10_000_000))).default({}),
+    doc: 'JSON object of per-table daily caps in MB over INGEST_DAILY_CAP_MB, e.g. {"WebhookEvents_CL": 500}; 0 lifts the cap for that table. Table names are checked against the catalog at start.',
+  },
+  INGEST_CAP_RESUME: {
+    schema: z.enum(['auto', 'manual']).default('manual'),
+    doc: '"manual": events parked over a daily cap wait for POST /api/replay. "auto": the hourly timer replays them, in order, once the UTC day has rolled over (they count toward the new day).',
+  },
   WALLARM_TABLE: {
     schema: z
       .string()

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/index.js';
 import type { JsonRecord } from '../catalog/types.js';
 import type { Config } from '../config.js';
+import { type CostGuard, capNotice, MB } from '../reliability/costGuard.js';
 import { type Envelope, parseEnvelope, rowsOf, UnreadableMessageError } from '../reliability/envelope.js';
 import type { EnvelopeWriter } from '../reliability/envelopeWriter.js';
 import { type Reliability, recordCall } from '../reliability/index.js';
@@ -23,6 +24,8 @@ export interface DeliveryDeps extends Reliability {
   writer: EnvelopeWriter;
   claimChecks: ContainerClient;
   log: Logger;
+  /** Daily caps per table (INGEST_DAILY_CAP_MB): the excess is parked. */
+  costGuard: CostGuard;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -60,14 +63,23 @@ export async function deliverEnvelope(message: unknown, deps: DeliveryDeps): Pro
   await releaseClaimCheck(deps, envelope);
 }
 
-async function handleRows(deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[]): Promise<void> {
+async function handleRows(deps: DeliveryDeps, envelope: Envelope, all: JsonRecord[]): Promise<void> {
   const { stream } = envelope;
   if (deps.circuit.knownDisabled(stream)) {
-    await park(deps, envelope, rows, 'target disabled (auto-disable); parked until it is re-enabled');
+    await park(deps, envelope, all, 'target disabled (auto-disable); parked until it is re-enabled');
     return deps.stats.maybeFlush();
   }
+  const { send: rows, park: overCap } = await deps.costGuard.admit(stream, all);
+  if (overCap.length) await parkOverCap(deps, envelope, overCap);
+  if (rows.length === 0) return deps.stats.maybeFlush();
 
   const result = await deps.sender.send(stream, rows);
+  deps.costGuard.release(
+    stream,
+    rows,
+    result.failures.flatMap((f) => f.rows),
+  );
+  await deps.costGuard.maybeMerge();
   if (result.failures.length === 0) {
     await recordCall(deps, streamTarget(stream), { ok: true, delivered: result.delivered }, 'events');
     recordLatency(
@@ -139,6 +151,15 @@ async function hold(
 
 const park = (deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[], reason: string, info?: FailureInfo) =>
   hold(deps, 'parked', envelope, rows, reason, info);
+
+/** Rows past the stream's daily cap wait in order; the instance that marks the stream capped today notifies, once. */
+async function parkOverCap(deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[]): Promise<void> {
+  const cap = deps.costGuard.capOf(envelope.stream) ?? 0;
+  const { resume } = deps.costGuard.settings;
+  const until = resume === 'auto' ? 'the next UTC day (INGEST_CAP_RESUME=auto) or POST /api/replay' : 'POST /api/replay';
+  await park(deps, envelope, rows, `daily cap of ${cap / MB} MB reached (INGEST_DAILY_CAP_MB); parked until ${until}`);
+  if (await deps.costGuard.markCapped(envelope.stream)) await deps.notify(capNotice(envelope.stream, cap, resume, deps.now()));
+}
 
 async function retryOrDeadLetter(deps: DeliveryDeps, envelope: Envelope, rows: JsonRecord[], info: FailureInfo): Promise<void> {
   const attempts = envelope.retry + 1;

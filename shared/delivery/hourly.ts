@@ -4,6 +4,7 @@ import { HEALTH_TABLE } from '../catalog/bridge.js';
 import { toRow } from '../catalog/rows.js';
 import { streamOf } from '../catalog/tables.js';
 import type { EventType, JsonRecord } from '../catalog/types.js';
+import { MB } from '../reliability/costGuard.js';
 import { hourKey } from '../reliability/stats.js';
 import { isKind } from '../reliability/targets.js';
 import type { DeliveryDeps } from './deliver.js';
@@ -32,14 +33,18 @@ async function claimHour(deps: DeliveryDeps, hour: string): Promise<boolean> {
 export async function writeHealthRecord(deps: DeliveryDeps, hour: string): Promise<number> {
   if (!(await claimHour(deps, hour))) return 0;
   const states = new Map((await deps.circuit.list()).map((t) => [t.target, t.enabled]));
+  // Capped streams carry their day's cap and usage (in RawData): the record shows a cap was reached.
+  const caps = new Map((await deps.costGuard.usage(hour.slice(0, 8))).map((c) => [c.stream, c]));
   const rows: JsonRecord[] = [];
   const hourStart = `${hour.slice(0, 4)}-${hour.slice(4, 6)}-${hour.slice(6, 8)}T${hour.slice(8, 10)}:00:00.000Z`;
   for (const [stream, counts] of await deps.stats.hour(hour)) {
     if (stream === HEALTH_STREAM) continue;
+    const cap = caps.get(stream);
+    const capFields = cap ? { dailyCapMb: cap.capBytes / MB, deliveredTodayMb: cap.usedBytes / MB, capped: cap.capped } : {};
     const result = toRow(
       HEALTH_TYPE,
       HEALTH_TABLE,
-      { stream, ...counts, enabled: states.get(stream) ?? true, hourStart },
+      { stream, ...counts, enabled: states.get(stream) ?? true, hourStart, ...capFields },
       { receivedAt: new Date(deps.now()).toISOString() },
     );
     if (result.ok) rows.push(result.row);

@@ -33,7 +33,10 @@ export function handleReplay(
     if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const { stream, destination, include } = parsed.data;
     // Naming one side replays only that side; naming neither replays both.
-    const events = destination && !stream ? undefined : await replay(deps.delivery, { stream, ...(include ? { include } : {}) });
+    const eventsSide = !destination || Boolean(stream);
+    // Replaying parked events lifts today's daily caps first, or the replayed rows would be parked again.
+    const capLifted = eventsSide && include !== 'deadletters' ? await deps.delivery.costGuard.lift(stream) : [];
+    const events = eventsSide ? { ...(await replay(deps.delivery, { stream, ...(include ? { include } : {}) })), capLifted } : undefined;
     const incidents =
       stream && !destination
         ? undefined

@@ -3,6 +3,7 @@
 import type { BridgeResponse } from '../http.js';
 import { lastPolls } from '../incidents/handlers.js';
 import { failureRatio } from '../reliability/circuit.js';
+import { MB } from '../reliability/costGuard.js';
 import { isStorageUnavailable, withinDeadline } from '../storage/clients.js';
 import { QUEUES } from '../storage/names.js';
 import type { OperationsDeps } from './deps.js';
@@ -116,6 +117,24 @@ async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSi
       lastPoll: poll ?? null,
       // Records whose fields were cut to the 64 KB limit, kept whole in the originals container.
       truncated,
+      costGuard: await costGuardStatus(deps),
     },
+  };
+}
+
+/** Cost guard (README "Cost guard"): today's usage of each capped table, and past days' parked excess still waiting. */
+async function costGuardStatus({ costGuard }: OperationsDeps['delivery']) {
+  const mb = (bytes: number) => Math.round((bytes / MB) * 1000) / 1000;
+  return {
+    resume: costGuard.settings.resume,
+    tables: (await costGuard.usage()).map((c) => ({
+      stream: c.stream,
+      capMb: mb(c.capBytes),
+      deliveredTodayMb: mb(c.usedBytes),
+      capped: c.capped,
+      ...(c.cappedAt ? { cappedAt: c.cappedAt } : {}),
+      ...(c.liftedAt ? { liftedAt: c.liftedAt } : {}),
+    })),
+    waiting: await costGuard.waiting(),
   };
 }

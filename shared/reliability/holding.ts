@@ -42,12 +42,15 @@ function rawMessageText(message: unknown): string {
   return JSON.stringify(message) ?? String(message);
 }
 
-/** Sortable and unique: time, then a random suffix. */
-const rowKeyAt = (ms: number) => `${new Date(ms).toISOString().replace(/[:.]/g, '')}_${Math.random().toString(36).slice(2, 10)}`;
+/** Sortable and unique: time, this instance's sequence (keeps order within one millisecond), then a random suffix. */
+const rowKeyAt = (ms: number, seq: number) =>
+  `${new Date(ms).toISOString().replace(/[:.]/g, '')}_${seq.toString(36).padStart(8, '0')}_${Math.random().toString(36).slice(2, 10)}`;
 // Table keys may not contain / \ # ?; stream names never do, but keep them safe.
 const safeKey = (s: string) => s.replace(/[/\\#?]/g, '_');
 
 export class Holding {
+  private seq = 0;
+
   constructor(
     readonly kind: 'deadletters' | 'parked',
     private readonly table: TableClient,
@@ -56,7 +59,7 @@ export class Holding {
   ) {}
 
   async put(stream: string, rows: readonly JsonRecord[], info: HeldInfo): Promise<void> {
-    const key = rowKeyAt(this.now());
+    const key = rowKeyAt(this.now(), this.seq++);
     const blob = `${this.kind}/${safeKey(stream)}/${key}.json.gz`;
     await this.container.getBlockBlobClient(blob).uploadData(gzipRows(rows));
     const entity: HeldEntity = {
