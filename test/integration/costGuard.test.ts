@@ -188,14 +188,14 @@ describe('cost guard', () => {
     await run(fresh);
     expect(await records()).toHaveLength(20);
     // The day's row, read once (it does not exist yet); nothing is written.
-    expect(stack.tableProxy.requests.map((r) => r.method)).toEqual(['GET']);
+    expect(stack.tableProxy.byOperation()).toEqual({ get: 1 });
 
     stack.clock.now += 61_000;
     await post(5, fresh);
     stack.tableProxy.reset();
     await run(fresh);
     // A minute on, the batch is followed by one merge: read the row, write it.
-    expect(stack.tableProxy.requests.map((r) => r.method)).toEqual(['GET', 'POST']);
+    expect(stack.tableProxy.byOperation()).toEqual({ get: 1, insert: 1 });
   });
 
   it('merges the bytes of instances writing the same row at once, losing none (ETag)', async () => {
