@@ -1,7 +1,8 @@
 // What two-way sync does to an incident, behind one interface both incident APIs can implement (issue 12 §4): the
 // SecurityInsights REST API here (ETag-conditional updates through tagging.ts, comments with our own ids), the
-// Microsoft Graph security API later (PATCH /security/incidents/{id}, POST …/comments). Callers never see the API's
-// own shapes: a failure is an IncidentWriteError saying whether trying again can help.
+// Microsoft Graph security API in incidentWriterGraph.ts (PATCH /security/incidents/{id}, POST …/comments); the
+// workspace's `api` picks one (incidentApis.ts). Callers never see the API's own shapes: a failure is an
+// IncidentWriteError saying whether trying again can help.
 import type { Classification, ClassificationReason } from '../callbacks/types.js';
 import type { SentinelWorkspace } from '../config.js';
 import { fromArmIncident, type IncidentSummary } from '../destinations/index.js';
@@ -13,6 +14,8 @@ import { incidentArmId, workspaceArmId } from './workspaces.js';
 export interface IncidentTarget {
   ws: SentinelWorkspace;
   name: string;
+  /** Its id in the workspace's API when that is not `name` (a Sentinel name, where claims key the incident by its XDR id). */
+  id?: string;
 }
 
 /** The incident after a write, in API-neutral terms. */
@@ -107,9 +110,12 @@ export function closedWith(p: ArmIncidentProperties, close: CloseRequest): ArmIn
   return next;
 }
 
+/** The Sentinel incident name of a target. */
+const nameOf = (target: IncidentTarget) => target.id ?? target.name;
+
 function stateOf(target: IncidentTarget, id: string | undefined, p: ArmIncidentProperties): IncidentState {
   return {
-    id: id ?? incidentArmId(target.ws, target.name),
+    id: id ?? incidentArmId(target.ws, nameOf(target)),
     status: p.status,
     ...(p.owner ? { owner: p.owner } : {}),
     ...(p.classification ? { classification: p.classification } : {}),
@@ -152,7 +158,7 @@ export function sentinelIncidentWriter(client: SentinelClient): IncidentWriter {
   ): Promise<WriteOutcome> {
     let closed = false;
     try {
-      const updated = await updateIncident(client, target.ws, target.name, (p) => {
+      const updated = await updateIncident(client, target.ws, nameOf(target), (p) => {
         closed = p.status === 'Closed';
         return closed ? undefined : change(p);
       });
@@ -170,14 +176,14 @@ export function sentinelIncidentWriter(client: SentinelClient): IncidentWriter {
     close: (target, close) => write(target, (p) => closedWith(p, close)),
     async comment(target, id, text) {
       try {
-        await client.putComment(target.ws, target.name, id, text);
+        await client.putComment(target.ws, nameOf(target), id, text);
       } catch (e) {
         writeError(e);
       }
     },
     async summary(target) {
       try {
-        const arm = await client.getIncident(target.ws, target.name);
+        const arm = await client.getIncident(target.ws, nameOf(target));
         return arm ? fromArmIncident(arm, workspaceArmId(target.ws)) : undefined;
       } catch (e) {
         return writeError(e);
