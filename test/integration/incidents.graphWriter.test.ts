@@ -4,17 +4,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Classification, ClassificationReason } from '../../shared/config.js';
+import { createApp } from '../../shared/app.js';
+import { type Classification, type ClassificationReason, loadConfig } from '../../shared/config.js';
+import { claimIncident, markEnqueued, writeDelivery } from '../../shared/incidents/claims.js';
 import { createGraphClient, type GraphClient } from '../../shared/incidents/graphClient.js';
 import { routedIncidentWriter } from '../../shared/incidents/incidentApis.js';
 import { type IncidentTarget, IncidentWriteError, type IncidentWriter } from '../../shared/incidents/incidentWriter.js';
 import { graphIncidentWriter } from '../../shared/incidents/incidentWriterGraph.js';
 import type { SentinelClient } from '../../shared/incidents/sentinelClient.js';
+import { handleIncidentStatus } from '../../shared/incidents/statusSync.js';
+import { type RunningAzurite, startAzurite } from '../../tools/dev/azurite.js';
+import { ensureStorage } from '../../tools/dev/storage.js';
 import { startGraphEmulator } from '../../tools/emulators/graph.js';
 import type { ReceivedRequest, RunningEmulator } from '../../tools/emulators/server.js';
 import { type EmulatorTls, emulatorTls } from '../../tools/emulators/tls.js';
 import { emulatorCredential } from '../support/credential.js';
 import { emulatorCall } from '../support/emulatorClient.js';
+import { request } from '../support/http.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: Graph answers are asserted field by field
 type Json = any;
@@ -32,6 +38,7 @@ let tls: EmulatorTls;
 let emulator: RunningEmulator;
 let client: GraphClient;
 let writer: IncidentWriter;
+let azurite: RunningAzurite;
 
 const call = (method: string, path: string, body?: unknown) => emulatorCall<Json>(emulator.url, tls.ca, method, path, body);
 const seed = async (incidents: unknown[]) => {
@@ -55,12 +62,16 @@ const open = (id: string, status = 'active', extra: Record<string, unknown> = {}
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'graph-writer-'));
   tls = await emulatorTls(dir);
-  emulator = await startGraphEmulator({ port: 0, dataDir: join(dir, 'state'), tls });
+  [emulator, azurite] = await Promise.all([
+    startGraphEmulator({ port: 0, dataDir: join(dir, 'state'), tls }),
+    startAzurite({ location: join(dir, 'azurite') }),
+  ]);
   client = createGraphClient({ endpoint: emulator.url, credential: emulatorCredential, ca: tls.ca, maxRetries: 0 });
   writer = graphIncidentWriter(client, emulator.url);
 });
 afterAll(async () => {
   await emulator?.close();
+  await azurite?.stop();
 });
 beforeEach(async () => {
   await call('DELETE', '/_emulator/incidents');
@@ -192,5 +203,55 @@ describe('the Graph incident writer', () => {
     await routed.summary({ ws: sentinelWs, name: '161', id: '7f9e4c1a-0000-4000-8000-000000000161' });
     expect(sentinelCalls).toEqual(['getIncident 161', 'getIncident 7f9e4c1a-0000-4000-8000-000000000161']);
     expect(await incident('161')).toMatchObject({ assignedTo: 'kai@contoso.com' });
+  });
+});
+
+describe('status sync on a Graph workspace', () => {
+  it('an incident forwarded through SecurityInsights before the switch is found by its Sentinel name and written through Graph', async () => {
+    const secret = 'e2e-callback-secret-0123456789abcdef';
+    const config = loadConfig({
+      AzureWebJobsStorage: azurite.connectionString,
+      GRAPH_ENDPOINT: emulator.url,
+      BRIDGE_CREDENTIAL: 'emulator',
+      EMULATOR_CA_FILE: tls.caFile,
+      SENTINEL_WORKSPACES: JSON.stringify([WS]),
+      DESTINATIONS: JSON.stringify([
+        { name: 'ops', type: 'webhook', url: 'https://hooks.example.com/soc', secret: 'whsec_c2VjcmV0', callbackSecret: secret },
+      ]),
+      LOG_LEVEL: 'silent',
+    });
+    const app = createApp(config);
+    await ensureStorage(app.storage);
+    // As the sentinel poll left it: keyed by the XDR id, sent to the destination as the Sentinel name.
+    const sentinelName = '7f9e4c1a-0000-4000-8000-000000000171';
+    const claims = app.storage.table('claims');
+    const now = new Date();
+    await claimIncident(claims, WS, '171', 'created', { title: 'XDR 171', createdTimeUtc: hoursAgo(1), sentAs: sentinelName }, now);
+    await markEnqueued(claims, WS, '171', 'created', ['ops']);
+    await writeDelivery(claims, WS, '171', 'created', 'ops', { state: 'delivered', deliveredAt: now.toISOString() });
+    await seed([open('171'), open('172')]);
+
+    const status = (body: unknown) =>
+      handleIncidentStatus(
+        request({
+          path: '/api/incidents/ops/status',
+          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json', 'x-bridge-secret': secret },
+          params: { destination: 'ops' },
+        }),
+        app.incidents,
+      );
+    const r = await status({ incidentId: sentinelName, action: 'close', classification: 'TruePositive', comment: 'confirmed' });
+    expect(r.status, JSON.stringify(r.jsonBody)).toBe(200);
+    expect(r.jsonBody).toMatchObject({ name: '171', result: 'changed', status: 'Closed', classification: 'TruePositive' });
+    const g = await incident('171');
+    expect(g).toMatchObject({ status: 'resolved', classification: 'truePositive', determination: 'other' });
+    expect(g.comments.map((c: Json) => c.comment)).toEqual([
+      expect.stringMatching(/^confirmed \[sentinel-bridge:/),
+      expect.stringMatching(/^Sentinel Bridge: closed in ops as TruePositive\. Comment: confirmed \[sentinel-bridge:/),
+    ]);
+    // Never delivered to this destination: 404, nothing written.
+    expect((await status({ incidentId: '172', action: 'close' })).status).toBe(404);
+    expect(await incident('172')).toMatchObject({ status: 'active', comments: [] });
   });
 });
