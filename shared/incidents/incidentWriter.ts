@@ -123,22 +123,18 @@ function stateOf(target: IncidentTarget, id: string | undefined, p: ArmIncidentP
   };
 }
 
+/** An API's refusal by its HTTP status (0: no answer), with advice on a refused identity that names `role`. */
+export function refusal(status: number, role: string): { kind: WriteFailure; advice: string } {
+  if (status === 403) return { kind: 'forbidden', advice: ` — the app's identity needs ${role}` };
+  if (status === 401) return { kind: 'forbidden', advice: ' — the token was refused; check the managed identity (AZURE_CLIENT_ID)' };
+  return { kind: status === 429 || status >= 500 || status === 0 ? 'unavailable' : 'refused', advice: '' };
+}
+
 /** SentinelApiError / IncidentUpdateError → IncidentWriteError; anything else (a bug) is rethrown. */
 function writeError(e: unknown): never {
   if (e instanceof IncidentUpdateError || isConflict(e)) throw new IncidentWriteError((e as Error).message, 'conflict', 409);
   if (e instanceof SentinelApiError) {
-    const advice =
-      e.status === 403
-        ? " — the app's identity needs the Microsoft Sentinel Responder role on the workspace"
-        : e.status === 401
-          ? ' — the token was refused; check the managed identity (AZURE_CLIENT_ID)'
-          : '';
-    const kind: WriteFailure =
-      e.status === 401 || e.status === 403
-        ? 'forbidden'
-        : e.status === 429 || e.status >= 500 || e.status === 0
-          ? 'unavailable'
-          : 'refused';
+    const { kind, advice } = refusal(e.status, 'the Microsoft Sentinel Responder role on the workspace');
     throw new IncidentWriteError(
       `Sentinel refused the update: ${e.status} ${e.code ?? ''}${advice}`.replace(/\s+/g, ' ').trim(),
       kind,

@@ -19,7 +19,7 @@ import {
   type IncidentTarget,
   IncidentWriteError,
   type IncidentWriter,
-  type WriteFailure,
+  refusal,
   type WriteOutcome,
 } from './incidentWriter.js';
 import { stableGuid } from './workspaces.js';
@@ -58,14 +58,7 @@ export function graphState(g: GraphIncident): IncidentState {
 /** GraphApiError / RestError (network) → IncidentWriteError; anything else (a bug) is rethrown. */
 function writeError(e: unknown): never {
   if (e instanceof GraphApiError) {
-    const advice =
-      e.status === 403
-        ? " — the app's identity needs the Microsoft Graph application role SecurityIncident.ReadWrite.All"
-        : e.status === 401
-          ? ' — the token was refused; check the managed identity (AZURE_CLIENT_ID)'
-          : '';
-    const kind: WriteFailure =
-      e.status === 401 || e.status === 403 ? 'forbidden' : e.status === 429 || e.status >= 500 ? 'unavailable' : 'refused';
+    const { kind, advice } = refusal(e.status, 'the Microsoft Graph application role SecurityIncident.ReadWrite.All');
     throw new IncidentWriteError(`Graph refused the update: ${e.message}${advice}`, kind, e.status, e.retryAfterMs);
   }
   if (isRestError(e)) throw new IncidentWriteError(`Graph could not be reached: ${e.message}`, 'unavailable', e.statusCode);
