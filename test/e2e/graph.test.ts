@@ -18,7 +18,7 @@ const WS = { subscriptionId: '00000000-0000-4000-8000-0000000000e2', resourceGro
 const TAG = 'SentinelBridge';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('e2e-graph-webhook-signing-secret').toString('base64')}`;
 const CALLBACK_SECRET = `whsec_${Buffer.from('e2e-graph-webhook-callback-secret').toString('base64')}`;
-const DESTINATION_COUNT = 4;
+const DESTINATION_COUNT = 3;
 
 let stack: LocalStackProcess;
 let ca: string;
@@ -35,7 +35,6 @@ const settings = (api: 'graph' | 'sentinel') => ({
     { name: 'soc-webhook', type: 'webhook', url: `${SINK}/webhook`, secret: WEBHOOK_SECRET, callbackSecret: CALLBACK_SECRET },
     { name: 'oncall-signl4', type: 'signl4', url: `${SINK}/signl4/teamsecret` },
     { name: 'oncall-pagerduty', type: 'pagerduty', url: `${SINK}/pagerduty`, routingKey: 'R0123456789abcdef0123456789abcde' },
-    { name: 'chat-teams', type: 'teams', url: `${SINK}/teams` },
   ]),
 });
 
@@ -156,7 +155,6 @@ describe('a Graph workspace on the local stack', () => {
         .map((r) => (r.json as Json).dedup_key)
         .sort(),
     ).toEqual(sorted);
-    expect(byPath(all, '/teams')).toHaveLength(matching.length);
 
     const annotated = await waitFor(
       'the tag and one comment per destination in Graph',
