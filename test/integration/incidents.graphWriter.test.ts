@@ -79,6 +79,29 @@ beforeEach(async () => {
   await call('DELETE', '/_emulator/faults');
 });
 
+describe('the Graph emulator holds what the writer relies on (security-incident-update.md, …-post-comments.md)', () => {
+  const graphCall = (method: string, path: string, body?: unknown) =>
+    emulatorCall<Json>(emulator.url, tls.ca, method, `/v1.0/security/incidents${path}`, body, {
+      headers: { authorization: 'Bearer test' },
+    });
+  it('PATCH sets only active|resolved|redirected|unknownFutureValue; bad enum values → 400 naming them; unknown ids → 404', async () => {
+    await seed([open('191', 'inProgress')]);
+    const inProgress = await graphCall('PATCH', '/191', { status: 'inProgress' });
+    expect(inProgress.status).toBe(400);
+    expect(inProgress.json.error.message).toContain("'status'");
+    for (const bad of [{ classification: 'benignPositive' }, { determination: 'maybe' }, { assignedTo: 42 }])
+      expect((await graphCall('PATCH', '/191', bad)).status, JSON.stringify(bad)).toBe(400);
+    expect(await incident('191')).toMatchObject({ status: 'inProgress', classification: 'unknown', assignedTo: null });
+    expect((await graphCall('PATCH', '/999', { assignedTo: 'x' })).status).toBe(404);
+    expect((await graphCall('POST', '/999/comments', { comment: 'x' })).status).toBe(404);
+    expect((await graphCall('POST', '/191/comments', { comment: '' })).status).toBe(400);
+    // Both spellings of a determination (resource page vs update page) are accepted.
+    expect(
+      (await graphCall('PATCH', '/191', { status: 'resolved', classification: 'falsePositive', determination: 'notMalicious' })).status,
+    ).toBe(200);
+  });
+});
+
 describe('the Graph incident writer', () => {
   it('acknowledge: assignedTo + status active on an active incident; an incident in progress keeps its status', async () => {
     await seed([open('101'), open('102', 'inProgress')]);
