@@ -4,7 +4,8 @@
 // idempotency by the vendor's event id, the change with one comment naming the destination (callbackActions.ts), and
 // for Slack the message updated through response_url. Answers: 200 when something was acted on, 202 ignored /
 // duplicate, 401/400/413 from the parser, 404 unknown destination or one that cannot call back (Teams), 503 with
-// Retry-After when Sentinel or Graph, PagerDuty's REST API or storage is unavailable (the vendor retries; README "Two-way sync").
+// Retry-After when Sentinel or Graph (the workspace's API), PagerDuty's REST API or storage is unavailable (the
+// vendor retries; README "Two-way sync").
 import { callbackParserFor } from '../callbacks/index.js';
 import { createPagerDutyRestClient, PagerDutyRestError } from '../callbacks/pagerdutyRest.js';
 import { CALLBACK_BODY_MAX_BYTES, type CallbackEvent } from '../callbacks/types.js';
