@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import type { CallbackEvent, CallbackUser } from '../callbacks/types.js';
-import type { Config, Destination } from '../config.js';
+import type { Config, Destination, SentinelWorkspace } from '../config.js';
 import { readDelivery, writeDelivery } from './claims.js';
 import type { IncidentState, IncidentTarget, IncidentWriter, WriteOutcome } from './incidentWriter.js';
-import { findWorkspace, parseIncidentRef, stableGuid, workspaceLabel } from './workspaces.js';
+import { findWorkspace, parseIncidentRef, stableGuid, workspaceKey, workspaceLabel } from './workspaces.js';
 
 const statusOf = (e: unknown) => (e as { statusCode?: number })?.statusCode;
 
@@ -29,10 +29,35 @@ export async function deliveredTargets(
   const candidates = ref.workspace ? (configured ? [configured] : []) : config.SENTINEL_WORKSPACES;
   const found: IncidentTarget[] = [];
   for (const ws of candidates) {
-    const row = await readDelivery(claims, ws, ref.name, 'created', destination.name);
-    if (row?.state === 'delivered') found.push({ ws, name: ref.name });
+    if (await delivered(claims, ws, ref.name, destination)) found.push({ ws, name: ref.name });
+    else {
+      const key = await keySentAs(claims, ws, ref.name, destination);
+      // SecurityInsights still names it by what it was sent as (its Sentinel name); Graph by the key (its XDR id).
+      if (key) found.push({ ws, name: key, ...(ws.api === 'graph' ? {} : { id: ref.name }) });
+    }
   }
   return found;
+}
+
+const delivered = async (claims: TableClient, ws: SentinelWorkspace, key: string, destination: Pick<Destination, 'name'>) =>
+  (await readDelivery(claims, ws, key, 'created', destination.name))?.state === 'delivered';
+
+/**
+ * The claims key of an incident destinations know by another id: created through SecurityInsights (sent as its
+ * Sentinel name) but keyed by its XDR id, which is what a workspace switched to Graph reads and writes it by.
+ */
+async function keySentAs(
+  claims: TableClient,
+  ws: SentinelWorkspace,
+  sentAs: string,
+  destination: Pick<Destination, 'name'>,
+): Promise<string | undefined> {
+  const filter = odata`PartitionKey eq ${workspaceKey(ws)} and sentAs eq ${sentAs}`;
+  for await (const row of claims.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) {
+    const key = /^incident\|(.+)\|created$/.exec(row.rowKey ?? '')?.[1];
+    if (key && key !== sentAs.toLowerCase() && (await delivered(claims, ws, key, destination))) return key;
+  }
+  return undefined;
 }
 
 const eventRowKey = (eventId: string) => createHash('sha256').update(eventId, 'utf8').digest('hex');

@@ -4,7 +4,8 @@
 // idempotency by the vendor's event id, the change with one comment naming the destination (callbackActions.ts), and
 // for Slack the message updated through response_url. Answers: 200 when something was acted on, 202 ignored /
 // duplicate, 401/400/413 from the parser, 404 unknown destination or one that cannot call back (Teams), 503 with
-// Retry-After when Sentinel, PagerDuty's REST API or storage is unavailable (the vendor retries; README "Two-way sync").
+// Retry-After when Sentinel or Graph (the workspace's API), PagerDuty's REST API or storage is unavailable (the
+// vendor retries; README "Two-way sync").
 import { callbackParserFor } from '../callbacks/index.js';
 import { createPagerDutyRestClient, PagerDutyRestError } from '../callbacks/pagerdutyRest.js';
 import { CALLBACK_BODY_MAX_BYTES, type CallbackEvent } from '../callbacks/types.js';
@@ -22,10 +23,11 @@ import {
   targetLabel,
 } from './callbackActions.js';
 import type { IncidentDeps } from './deps.js';
-import { type IncidentTarget, IncidentWriteError, type IncidentWriter, sentinelIncidentWriter } from './incidentWriter.js';
+import { routedIncidentWriter } from './incidentApis.js';
+import { type IncidentTarget, IncidentWriteError, type IncidentWriter } from './incidentWriter.js';
 
-export type CallbackDeps = Pick<IncidentDeps, 'config' | 'sentinel' | 'storage' | 'log' | 'now' | 'send'> & {
-  /** The incident API written to (default: Sentinel's, over `sentinel`). */
+export type CallbackDeps = Pick<IncidentDeps, 'config' | 'sentinel' | 'graph' | 'storage' | 'log' | 'now' | 'send'> & {
+  /** The incident API written to (default: each workspace's own, Sentinel's or Graph's: routedIncidentWriter). */
   writer?: IncidentWriter;
   /** CAs the PagerDuty REST client trusts besides the system's (the local emulators' CA). */
   tlsOptions?: { ca: string };
@@ -169,7 +171,7 @@ export function handleIncidentCallback(request: BridgeRequest, deps: CallbackDep
       log.warn({ destination: destination.name, status: parsed.status, error: parsed.error }, 'callback refused');
       throw new HttpError(parsed.status, parsed.error);
     }
-    const writer = deps.writer ?? sentinelIncidentWriter(deps.sentinel);
+    const writer = deps.writer ?? routedIncidentWriter(deps);
     const outcomes: EventOutcome[] = [];
     try {
       for (const event of parsed.events) outcomes.push(await processEvent(deps, writer, destination, event));

@@ -79,16 +79,12 @@ export interface GraphClient {
   listIncidents(query: ListIncidentsQuery): AsyncIterable<GraphIncident[]>;
   /** The incident (with its alerts when asked), or undefined when it does not exist. */
   getIncident(id: string, options?: { expandAlerts?: boolean }): Promise<GraphIncident | undefined>;
+  /** Refuses `status: redirected` before any request (a merge is Defender's to make, never the bridge's). */
   updateIncident(id: string, patch: GraphIncidentPatch): Promise<GraphIncident>;
   /** Adds the tag, keeping the existing ones (PATCH replaces the collection). No request when it is there already. */
   addTag(id: string, tag: string): Promise<GraphIncident>;
   /** Returns every comment of the incident, as Graph answers. */
   addComment(id: string, text: string): Promise<GraphIncidentComment[]>;
-  /** Status sync; refuses `redirected` (a merge is Defender's to make, never the bridge's). */
-  updateStatus(
-    id: string,
-    change: { status: string; classification?: string; determination?: string; assignedTo?: string | null },
-  ): Promise<GraphIncident>;
 }
 
 export interface GraphClientOptions {
@@ -227,15 +223,6 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
       const body = { '@odata.type': 'microsoft.graph.security.alertComment', comment: text };
       const res = (await call('post', `/security/incidents/${seg(id)}/comments`, { body })).body as { value?: GraphIncidentComment[] };
       return res?.value ?? [];
-    },
-    async updateStatus(id, change) {
-      if (change.status !== 'active' && change.status !== 'resolved')
-        throw new RangeError(`status '${change.status}' cannot be set by the bridge (only active or resolved)`);
-      const patch: GraphIncidentPatch = { status: change.status };
-      if (change.classification !== undefined) patch.classification = change.classification;
-      if (change.determination !== undefined) patch.determination = change.determination;
-      if (change.assignedTo !== undefined) patch.assignedTo = change.assignedTo;
-      return api.updateIncident(id, patch);
     },
   };
   return api;

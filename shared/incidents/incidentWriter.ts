@@ -1,7 +1,8 @@
 // What two-way sync does to an incident, behind one interface both incident APIs can implement (issue 12 §4): the
 // SecurityInsights REST API here (ETag-conditional updates through tagging.ts, comments with our own ids), the
-// Microsoft Graph security API later (PATCH /security/incidents/{id}, POST …/comments). Callers never see the API's
-// own shapes: a failure is an IncidentWriteError saying whether trying again can help.
+// Microsoft Graph security API in incidentWriterGraph.ts (PATCH /security/incidents/{id}, POST …/comments); the
+// workspace's `api` picks one (incidentApis.ts). Callers never see the API's own shapes: a failure is an
+// IncidentWriteError saying whether trying again can help.
 import type { Classification, ClassificationReason } from '../callbacks/types.js';
 import type { SentinelWorkspace } from '../config.js';
 import { fromArmIncident, type IncidentSummary } from '../destinations/index.js';
@@ -13,6 +14,8 @@ import { incidentArmId, workspaceArmId } from './workspaces.js';
 export interface IncidentTarget {
   ws: SentinelWorkspace;
   name: string;
+  /** Its id in the workspace's API when that is not `name` (a Sentinel name, where claims key the incident by its XDR id). */
+  id?: string;
 }
 
 /** The incident after a write, in API-neutral terms. */
@@ -107,9 +110,12 @@ export function closedWith(p: ArmIncidentProperties, close: CloseRequest): ArmIn
   return next;
 }
 
+/** The Sentinel incident name of a target. */
+const nameOf = (target: IncidentTarget) => target.id ?? target.name;
+
 function stateOf(target: IncidentTarget, id: string | undefined, p: ArmIncidentProperties): IncidentState {
   return {
-    id: id ?? incidentArmId(target.ws, target.name),
+    id: id ?? incidentArmId(target.ws, nameOf(target)),
     status: p.status,
     ...(p.owner ? { owner: p.owner } : {}),
     ...(p.classification ? { classification: p.classification } : {}),
@@ -117,22 +123,18 @@ function stateOf(target: IncidentTarget, id: string | undefined, p: ArmIncidentP
   };
 }
 
+/** An API's refusal by its HTTP status (0: no answer), with advice on a refused identity that names `role`. */
+export function refusal(status: number, role: string): { kind: WriteFailure; advice: string } {
+  if (status === 403) return { kind: 'forbidden', advice: ` — the app's identity needs ${role}` };
+  if (status === 401) return { kind: 'forbidden', advice: ' — the token was refused; check the managed identity (AZURE_CLIENT_ID)' };
+  return { kind: status === 429 || status >= 500 || status === 0 ? 'unavailable' : 'refused', advice: '' };
+}
+
 /** SentinelApiError / IncidentUpdateError → IncidentWriteError; anything else (a bug) is rethrown. */
 function writeError(e: unknown): never {
   if (e instanceof IncidentUpdateError || isConflict(e)) throw new IncidentWriteError((e as Error).message, 'conflict', 409);
   if (e instanceof SentinelApiError) {
-    const advice =
-      e.status === 403
-        ? " — the app's identity needs the Microsoft Sentinel Responder role on the workspace"
-        : e.status === 401
-          ? ' — the token was refused; check the managed identity (AZURE_CLIENT_ID)'
-          : '';
-    const kind: WriteFailure =
-      e.status === 401 || e.status === 403
-        ? 'forbidden'
-        : e.status === 429 || e.status >= 500 || e.status === 0
-          ? 'unavailable'
-          : 'refused';
+    const { kind, advice } = refusal(e.status, 'the Microsoft Sentinel Responder role on the workspace');
     throw new IncidentWriteError(
       `Sentinel refused the update: ${e.status} ${e.code ?? ''}${advice}`.replace(/\s+/g, ' ').trim(),
       kind,
@@ -152,7 +154,7 @@ export function sentinelIncidentWriter(client: SentinelClient): IncidentWriter {
   ): Promise<WriteOutcome> {
     let closed = false;
     try {
-      const updated = await updateIncident(client, target.ws, target.name, (p) => {
+      const updated = await updateIncident(client, target.ws, nameOf(target), (p) => {
         closed = p.status === 'Closed';
         return closed ? undefined : change(p);
       });
@@ -170,14 +172,14 @@ export function sentinelIncidentWriter(client: SentinelClient): IncidentWriter {
     close: (target, close) => write(target, (p) => closedWith(p, close)),
     async comment(target, id, text) {
       try {
-        await client.putComment(target.ws, target.name, id, text);
+        await client.putComment(target.ws, nameOf(target), id, text);
       } catch (e) {
         writeError(e);
       }
     },
     async summary(target) {
       try {
-        const arm = await client.getIncident(target.ws, target.name);
+        const arm = await client.getIncident(target.ws, nameOf(target));
         return arm ? fromArmIncident(arm, workspaceArmId(target.ws)) : undefined;
       } catch (e) {
         return writeError(e);

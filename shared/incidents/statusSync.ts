@@ -13,7 +13,8 @@ import { callbackSecretsOf, type Destination } from '../config.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json, readBody } from '../http.js';
 import { applyEvent, deliveredTargets } from './callbackActions.js';
 import type { IncidentDeps } from './deps.js';
-import { type IncidentTarget, IncidentWriteError, sentinelIncidentWriter } from './incidentWriter.js';
+import { routedIncidentWriter } from './incidentApis.js';
+import { type IncidentTarget, IncidentWriteError } from './incidentWriter.js';
 import { incidentArmId, workspaceLabel } from './workspaces.js';
 
 export { parseStatusSyncBody, type StatusSyncBody, statusSyncBodySchema } from '../callbacks/statusBody.js';
@@ -22,7 +23,7 @@ export { CLASSIFICATION_REASONS, CLASSIFICATIONS, REASONS_BY_CLASSIFICATION } fr
 const BODY_MAX_BYTES = 64 * 1024;
 export const SECRET_HEADER = 'x-bridge-secret';
 
-export type StatusSyncDeps = Pick<IncidentDeps, 'config' | 'sentinel' | 'storage' | 'log' | 'now'>;
+export type StatusSyncDeps = Pick<IncidentDeps, 'config' | 'sentinel' | 'graph' | 'storage' | 'log' | 'now'>;
 
 /** The destination named in the route; 404 when none is configured under that name. */
 export function destinationNamed(config: StatusSyncDeps['config'], name: string): Destination {
@@ -70,7 +71,7 @@ async function applyStatus(deps: StatusSyncDeps, destination: Destination, targe
   try {
     outcome = await applyEvent(
       {
-        writer: sentinelIncidentWriter(deps.sentinel),
+        writer: routedIncidentWriter(deps),
         claims: deps.storage.table('claims'),
         config: deps.config,
         destination,
@@ -84,7 +85,7 @@ async function applyStatus(deps: StatusSyncDeps, destination: Destination, targe
     if (!(e instanceof IncidentWriteError)) throw e;
     deps.log.error(
       { component: 'incidentStatus', incident: target.name, status: e.status, kind: e.kind },
-      'status sync failed in Sentinel',
+      `status sync failed in ${target.ws.api === 'graph' ? 'Graph' : 'Sentinel'}`,
     );
     if (e.kind === 'conflict') throw new HttpError(409, `the incident kept changing while being updated; try again (${e.message})`);
     throw new HttpError(502, e.message);

@@ -189,14 +189,13 @@ describe('Graph security emulator', () => {
 
   it('syncs status with the mapped classification, and never PATCHes redirected', async () => {
     await seed({ id: '14' });
-    await client.updateStatus('14', { status: 'resolved', ...mapCloseClassification('FalsePositive', 'InaccurateData') });
+    await client.updateIncident('14', { status: 'resolved', ...mapCloseClassification('FalsePositive', 'InaccurateData') });
     expect((await call('GET', '/_emulator/incidents/14')).json).toMatchObject({
       status: 'resolved',
       classification: 'falsePositive',
       determination: 'notEnoughDataToValidate',
     });
     await call('DELETE', '/_emulator/received');
-    await expect(client.updateStatus('14', { status: 'redirected' })).rejects.toThrow(RangeError);
     await expect(client.updateIncident('14', { status: 'redirected' } as never)).rejects.toThrow(RangeError);
     expect(await received()).toEqual([]);
   });

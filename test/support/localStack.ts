@@ -11,6 +11,7 @@ export interface LocalStackProcess {
   logsUrl: string;
   sentinelUrl: string;
   sinkUrl: string;
+  graphUrl: string;
   caFile: string;
   dataDir: string;
   output(): string;
@@ -18,18 +19,19 @@ export interface LocalStackProcess {
   stop(): Promise<number | null>;
 }
 
-/** Ports are picked free just before the child binds them; if one was taken meanwhile, try once more on fresh ones. */
-export async function startLocalStackProcess(env: Record<string, string> = {}): Promise<LocalStackProcess> {
+/** Ports are picked free just before the child binds them; if one was taken meanwhile, try once more on fresh ones.
+ * `dataDir`: a stopped stack's folder, to start again on its storage and emulator state (e.g. with other settings). */
+export async function startLocalStackProcess(env: Record<string, string> = {}, dataDir?: string): Promise<LocalStackProcess> {
   try {
-    return await startOnFreePorts(env);
+    return await startOnFreePorts(env, dataDir);
   } catch (e) {
     if (!/is in use/.test((e as Error).message)) throw e;
-    return startOnFreePorts(env);
+    return startOnFreePorts(env, dataDir);
   }
 }
 
-async function startOnFreePorts(env: Record<string, string>): Promise<LocalStackProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'stack-'));
+async function startOnFreePorts(env: Record<string, string>, reuse?: string): Promise<LocalStackProcess> {
+  const dataDir = reuse ?? mkdtempSync(join(tmpdir(), 'stack-'));
   const ports = {
     HOST_PORT: await freePort(),
     AZURITE_BLOB_PORT: await freePort(),
@@ -45,10 +47,12 @@ async function startOnFreePorts(env: Record<string, string>): Promise<LocalStack
   const logsUrl = `https://127.0.0.1:${ports.LOGS_INGESTION_EMULATOR_PORT}`;
   const sentinelUrl = `https://127.0.0.1:${ports.SENTINEL_EMULATOR_PORT}`;
   const sinkUrl = `http://127.0.0.1:${ports.SINK_PORT}`;
+  const graphUrl = `https://127.0.0.1:${ports.GRAPH_EMULATOR_PORT}`;
   const caFile = join(dataDir, 'emulator-ca.pem');
   const sample = (JSON.parse(readFileSync('local.settings.sample.json', 'utf8')) as { Values: Record<string, string> }).Values;
   const rules = (JSON.parse(sample.LOGS_INGESTION_RULES ?? '[]') as { endpoint: string }[]).map((r) => ({ ...r, endpoint: logsUrl }));
-  const destinations = (JSON.parse(sample.DESTINATIONS ?? '[]') as { url: string }[]).map((d) => ({
+  // The sample's sink URL, in the sample's destinations or in `env`'s, points at this stack's sink.
+  const destinations = (JSON.parse(env.DESTINATIONS ?? sample.DESTINATIONS ?? '[]') as { url: string }[]).map((d) => ({
     ...d,
     url: d.url.replace('http://127.0.0.1:7445', sinkUrl),
   }));
@@ -64,9 +68,10 @@ async function startOnFreePorts(env: Record<string, string>): Promise<LocalStack
     EMULATOR_CA_FILE: caFile,
     LOGS_INGESTION_RULES: JSON.stringify(rules),
     ARM_ENDPOINT: sentinelUrl,
-    DESTINATIONS: JSON.stringify(destinations),
+    GRAPH_ENDPOINT: graphUrl,
     LOG_LEVEL: 'warn',
     ...env,
+    DESTINATIONS: JSON.stringify(destinations),
   };
   const stack = await spawnLocalStack(childEnv, 30_000);
   return {
@@ -74,6 +79,7 @@ async function startOnFreePorts(env: Record<string, string>): Promise<LocalStack
     logsUrl,
     sentinelUrl,
     sinkUrl,
+    graphUrl,
     caFile,
     dataDir,
     output: stack.output,
