@@ -16,6 +16,7 @@ import { type Client, getClient } from '@azure-rest/core-client';
 import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from '../config.js';
 import { parseRetryAfter } from '../reliability/retrySchedule.js';
 import { IncidentApiError } from './apiError.js';
+import { followPages, restCaller } from './restCall.js';
 
 export const GRAPH_STATUSES = ['active', 'resolved', 'inProgress', 'redirected', 'awaitingAction'] as const;
 export const GRAPH_SEVERITIES = ['informational', 'low', 'medium', 'high'] as const;
@@ -159,46 +160,33 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   });
   const seg = encodeURIComponent;
 
-  async function call(
-    method: 'get' | 'patch' | 'post',
-    path: string,
-    opts: { body?: unknown; query?: Record<string, string | number> } = {},
-  ) {
-    const res = await client.pathUnchecked(path)[method]({
-      ...(opts.body !== undefined ? { body: opts.body, contentType: 'application/json' } : {}),
-      ...(opts.query ? { queryParameters: opts.query } : {}),
-    });
-    const status = Number(res.status);
-    if (status >= 200 && status < 300) return { status, body: res.body as unknown };
-    if (status === 404 && method === 'get') return { status, body: undefined };
-    const err = (res.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new GraphApiError(
-      `Graph ${method.toUpperCase()} ${new URL(path, `${base}/`).pathname} failed: ${status} ${err?.code ?? ''} ${err?.message ?? ''}`
-        .replace(/\s+/g, ' ')
-        .trim(),
-      status,
-      err?.code,
-      parseRetryAfter(res.headers['retry-after']) ?? (res.headers[LONG_RETRY_AFTER] ? Number(res.headers[LONG_RETRY_AFTER]) : undefined),
-    );
-  }
+  const call = restCaller(
+    client,
+    (f) =>
+      new GraphApiError(
+        `Graph ${f.method.toUpperCase()} ${new URL(f.path, `${base}/`).pathname} failed: ${f.status} ${f.code ?? ''} ${f.message ?? ''}`
+          .replace(/\s+/g, ' ')
+          .trim(),
+        f.status,
+        f.code,
+        parseRetryAfter(f.headers['retry-after']) ?? (f.headers[LONG_RETRY_AFTER] ? Number(f.headers[LONG_RETRY_AFTER]) : undefined),
+      ),
+  );
 
   const api: GraphClient = {
     async *listIncidents(query) {
       const top = query.top ?? 50;
       if (!Number.isInteger(top) || top < 1 || top > 50) throw new RangeError(`top must be 1–50 (Graph's limit), not ${top}`);
-      let next: string | undefined = '/security/incidents';
       const filter = incidentFilter(query);
-      let q: Record<string, string | number> | undefined = { ...(filter ? { $filter: filter } : {}), $top: top, $expand: 'alerts' };
-      while (next) {
-        const { body } = await call('get', next, q ? { query: q } : {});
-        q = undefined; // a nextLink carries the whole query
-        const page = body as { value?: GraphIncident[]; '@odata.nextLink'?: string } | undefined;
-        yield page?.value ?? [];
-        next = page?.['@odata.nextLink'];
-        // The bearer token goes only to the configured endpoint, never to a host a response names.
-        if (next && new URL(next).origin !== origin)
-          throw new GraphApiError(`@odata.nextLink points outside ${origin}; refusing to follow it`, 502);
-      }
+      type Page = { value?: GraphIncident[]; '@odata.nextLink'?: string };
+      const pages = followPages<Page>(
+        call,
+        origin,
+        { path: '/security/incidents', query: { ...(filter ? { $filter: filter } : {}), $top: top, $expand: 'alerts' } },
+        (page) => page?.['@odata.nextLink'],
+        (o) => new GraphApiError(`@odata.nextLink points outside ${o}; refusing to follow it`, 502),
+      );
+      for await (const page of pages) yield page?.value ?? [];
     },
     async getIncident(id, options = {}) {
       const { status, body } = await call(

@@ -18,6 +18,7 @@ import type { AzureAccess } from '../azure/credential.js';
 import type { SentinelWorkspace } from '../config.js';
 import { parseRetryAfter } from '../reliability/retrySchedule.js';
 import { IncidentApiError } from './apiError.js';
+import { followPages, type RestCall, restCaller } from './restCall.js';
 import { workspaceArmId } from './workspaces.js';
 
 export const SENTINEL_API_VERSION = '2025-09-01';
@@ -132,50 +133,20 @@ export interface SentinelClientOptions {
 /** The ARM token scope of an endpoint: the cloud's own resource manager (public, US Government, China). */
 export const armScope = (endpoint: string): string => `${new URL(endpoint).origin}/.default`;
 
-type Call = (
-  method: 'get' | 'put' | 'post',
-  path: string,
-  opts?: { body?: unknown; query?: Record<string, string | number> },
-) => Promise<{ status: number; body: unknown }>;
-
-/** One request through the pipeline: 2xx → the body, 404 on a GET → no body, anything else → SentinelApiError. */
-function caller(client: Client): Call {
-  return async (method, path, opts = {}) => {
-    const request = {
-      ...(opts.body !== undefined ? { body: opts.body, contentType: 'application/json' } : {}),
-      ...(opts.query ? { queryParameters: opts.query } : {}),
-    };
-    const res = await client.pathUnchecked(path)[method](request);
-    const status = Number(res.status);
-    if (status >= 200 && status < 300) return { status, body: res.body as unknown };
-    if (status === 404 && method === 'get') return { status, body: undefined };
-    const err = (res.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new SentinelApiError(
-      `Sentinel ${method.toUpperCase()} ${path.replace(/^\/subscriptions\/[^/]+/, '/subscriptions/…')} failed: ${status} ${err?.code ?? ''} ${err?.message ?? ''}`.trim(),
-      status,
-      err?.code,
-      parseRetryAfter(res.headers['retry-after']),
-    );
-  };
-}
-
-/** Every page of a list, following `nextLink` only on the configured endpoint's origin. */
-async function* incidentPages(call: Call, origin: string, listPath: string, query: ListQuery): AsyncGenerator<IncidentPage> {
+/** Every page of a list (nextLink only on the configured endpoint's origin). */
+async function* incidentPages(call: RestCall, origin: string, listPath: string, query: ListQuery): AsyncGenerator<IncidentPage> {
   const q: Record<string, string | number> = {};
   if (query.filter) q.$filter = query.filter;
   if (query.orderby) q.$orderby = query.orderby;
   if (query.top) q.$top = query.top;
-  let next: string | undefined = listPath;
-  let first = true;
-  while (next) {
-    const page = (await call('get', next, first ? { query: q } : {})).body as IncidentPage | undefined;
-    first = false;
-    yield { value: page?.value ?? [], ...(page?.nextLink ? { nextLink: page.nextLink } : {}) };
-    next = page?.nextLink;
-    // The bearer token goes only to the configured endpoint, never to a host a response names.
-    if (next && new URL(next).origin !== origin)
-      throw new SentinelApiError(`nextLink points outside ${origin}; refusing to follow it`, 502);
-  }
+  const pages = followPages<IncidentPage>(
+    call,
+    origin,
+    { path: listPath, query: q },
+    (page) => page?.nextLink,
+    (o) => new SentinelApiError(`nextLink points outside ${o}; refusing to follow it`, 502),
+  );
+  for await (const page of pages) yield { value: page?.value ?? [], ...(page?.nextLink ? { nextLink: page.nextLink } : {}) };
 }
 
 export function createSentinelClient(armEndpoint: string, azure: AzureAccess, options: SentinelClientOptions = {}): SentinelClient {
@@ -190,7 +161,16 @@ export function createSentinelClient(armEndpoint: string, azure: AzureAccess, op
   });
   const base = (ws: SentinelWorkspace) => `${workspaceArmId(ws)}/providers/Microsoft.SecurityInsights/incidents`;
   const seg = encodeURIComponent;
-  const call = caller(client);
+  const call = restCaller(
+    client,
+    (f) =>
+      new SentinelApiError(
+        `Sentinel ${f.method.toUpperCase()} ${f.path.replace(/^\/subscriptions\/[^/]+/, '/subscriptions/…')} failed: ${f.status} ${f.code ?? ''} ${f.message ?? ''}`.trim(),
+        f.status,
+        f.code,
+        parseRetryAfter(f.headers['retry-after']),
+      ),
+  );
 
   return {
     listIncidentPages: (ws, query) => incidentPages(call, origin, base(ws), query),
