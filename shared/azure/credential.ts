@@ -21,7 +21,7 @@ export interface AzureAccess {
   tls: TlsClientOptions;
 }
 
-type CredentialSettings = Pick<Config, 'BRIDGE_CREDENTIAL' | 'AZURE_CLIENT_ID' | 'AzureWebJobsStorage__clientId' | 'cloud'>;
+type CredentialSettings = Pick<Config, 'BRIDGE_CREDENTIAL' | 'cloud'> & Partial<Pick<Config, 'AZURE_CLIENT_ID' | 'AzureWebJobsStorage__clientId'>>;
 
 /** BRIDGE_CREDENTIAL → the credential. In Azure (the Bicep sets "managedidentity") only the app's own identity is tried:
  * no chain of developer credentials that could pick up something else, and no probing delay at start. */

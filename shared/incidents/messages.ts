@@ -6,6 +6,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
 import { INCIDENT_APIS, type SentinelWorkspace } from '../config.js';
 import { INCIDENT_EVENTS, type IncidentEvent } from '../destinations/incident.js';
+import { NEVER_EXPIRE } from '../reliability/envelopeWriter.js';
 import { workspaceArmId } from './workspaces.js';
 
 export type { IncidentEvent };
@@ -102,7 +103,7 @@ export function decodeMessage(raw: unknown): IncidentMessage | { error: string }
 /** Puts a message on the queue, visible after `delayMs` (rounded up to whole seconds); it never expires. */
 export async function enqueueMessage(queue: QueueClient, m: IncidentMessage, delayMs = 0): Promise<void> {
   await queue.sendMessage(encodeMessage(m), {
-    messageTimeToLive: -1,
+    messageTimeToLive: NEVER_EXPIRE,
     ...(delayMs > 0 ? { visibilityTimeout: Math.ceil(delayMs / 1000) } : {}),
   });
 }

@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import { handleEvents } from '../../shared/ingest/handlers.js';
 import { parseEnvelope, QUEUE_MESSAGE_LIMIT, rowsOf } from '../../shared/reliability/envelope.js';
+import { NEVER_EXPIRE } from '../../shared/reliability/envelopeWriter.js';
 import { appOf } from '../dev/apps.js';
 import type { BenchEnv } from './env.js';
 import { postRequest } from './env.js';
@@ -90,7 +91,7 @@ export async function benchPacking(env: BenchEnv, sizes: number[]): Promise<void
     const naiveBytes = texts.reduce((a, t) => a + Buffer.byteLength(t), 0);
     const limit = pLimit(16);
     const naiveStarted = performance.now();
-    await Promise.all(texts.map((t) => limit(() => queue.sendMessage(t, { messageTimeToLive: -1 }))));
+    await Promise.all(texts.map((t) => limit(() => queue.sendMessage(t, { messageTimeToLive: NEVER_EXPIRE }))));
     const naiveMs = performance.now() - naiveStarted;
     const naiveCount = (await queue.getProperties()).approximateMessagesCount ?? 0;
     check(naiveCount === n, `packing ${n}: naive run left ${naiveCount} messages, expected ${n}`);

@@ -13,7 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { OperationalInsightsManagementClient, type Table } from '@azure/arm-operationalinsights';
 import type { TokenCredential } from '@azure/core-auth';
-import { DefaultAzureCredential } from '@azure/identity';
+import { createCredential } from '../../shared/azure/credential.js';
+import { cloudEndpoints } from '../../shared/clouds.js';
 import { type CatalogView, catalogView } from '../infra/catalogView.js';
 import { TABLE_TYPE } from '../infra/generate.js';
 
@@ -259,7 +260,7 @@ export async function main(argv: string[], deps: CliDependencies = {}): Promise<
       subscriptionId: target.subscriptionId,
       resourceGroup: target.resourceGroup,
       workspace: target.workspace,
-      credential: deps.credential ?? new DefaultAzureCredential(),
+      credential: deps.credential ?? createCredential({ BRIDGE_CREDENTIAL: 'default', cloud: cloudEndpoints('public') }),
       ...(deps.endpoint ? { endpoint: deps.endpoint } : {}),
       ...(deps.ca ? { ca: deps.ca } : {}),
     });
