@@ -21,7 +21,8 @@ export interface AzureAccess {
   tls: TlsClientOptions;
 }
 
-type CredentialSettings = Pick<Config, 'BRIDGE_CREDENTIAL' | 'cloud'> & Partial<Pick<Config, 'AZURE_CLIENT_ID' | 'AzureWebJobsStorage__clientId'>>;
+type CredentialSettings = Pick<Config, 'BRIDGE_CREDENTIAL' | 'cloud'> &
+  Partial<Pick<Config, 'AZURE_CLIENT_ID' | 'AzureWebJobsStorage__clientId'>>;
 
 /** BRIDGE_CREDENTIAL → the credential. In Azure (the Bicep sets "managedidentity") only the app's own identity is tried:
  * no chain of developer credentials that could pick up something else, and no probing delay at start. */
@@ -40,6 +41,10 @@ export function createCredential(config: CredentialSettings): TokenCredential {
       });
   }
 }
+
+/** The token scope of a service endpoint: its own origin's `/.default` (each cloud's hosts are their own audience).
+ * The local emulators take the emulator credential, which ignores the scope. */
+export const scopeOf = (endpoint: string): string => `${new URL(endpoint).origin}/.default`;
 
 export function createAzureAccess(config: Config): AzureAccess {
   return {

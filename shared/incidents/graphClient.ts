@@ -13,6 +13,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { type Client, getClient } from '@azure-rest/core-client';
+import { scopeOf } from '../azure/credential.js';
 import type { CLASSIFICATION_REASONS, CLASSIFICATIONS } from '../config.js';
 import { parseRetryAfter } from '../reliability/retrySchedule.js';
 import { IncidentApiError } from './apiError.js';
@@ -126,14 +127,6 @@ function capRetryAfter(maxMs: number): PipelinePolicy {
   };
 }
 
-const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\])$/;
-
-/** The token scope for a Graph endpoint: its own cloud's (graph.microsoft.us, …); the public one for a local emulator. */
-export function graphScope(endpoint: string): string {
-  const u = new URL(endpoint);
-  return LOOPBACK.test(u.hostname) ? 'https://graph.microsoft.com/.default' : `${u.origin}/.default`;
-}
-
 /** The `$filter` for a listing; values come only from Dates and the enums above, so nothing needs quoting beyond them. */
 export function incidentFilter(query: Omit<ListIncidentsQuery, 'top'>): string {
   const parts: string[] = [];
@@ -152,7 +145,7 @@ export function createGraphClient(options: GraphClientOptions): GraphClient {
   const base = `${options.endpoint.replace(/\/+$/, '')}/v1.0`;
   const origin = new URL(base).origin;
   const client: Client = getClient(base, options.credential, {
-    credentials: { scopes: [graphScope(options.endpoint)] },
+    credentials: { scopes: [scopeOf(options.endpoint)] },
     retryOptions: { maxRetries: options.maxRetries ?? 3, retryDelayInMs: options.retryDelayInMs ?? 500, maxRetryDelayInMs: 8000 },
     userAgentOptions: { userAgentPrefix: 'sentinel-bridge' },
     additionalPolicies: [{ policy: capRetryAfter(options.maxRetryAfterMs ?? 30_000), position: 'perRetry' }],

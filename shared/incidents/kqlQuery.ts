@@ -6,6 +6,7 @@
 // so a failing or slow query cannot hold up forwarding.
 import type { TokenCredential } from '@azure/core-auth';
 import { LogsQueryClient, LogsQueryResultStatus } from '@azure/monitor-query-logs';
+import { scopeOf } from '../azure/credential.js';
 
 export type KqlScalar = string | number | boolean | Date;
 export type KqlValue = KqlScalar | readonly (string | number | boolean)[];
@@ -140,19 +141,12 @@ export interface KqlQueryRunnerOptions {
   maxRetries?: number;
 }
 
-const LOOPBACK = /^(127\.0\.0\.1|localhost|\[::1\])$/;
-
-export function logAnalyticsScope(endpoint: string): string {
-  const u = new URL(endpoint);
-  return LOOPBACK.test(u.hostname) ? 'https://api.loganalytics.io/.default' : `${u.origin}/.default`;
-}
-
 export function createKqlQueryRunner(options: KqlQueryRunnerOptions): KqlQueryRunner {
   const endpoint = (options.endpoint ?? 'https://api.loganalytics.io').replace(/\/+$/, '');
   // The SDK takes `endpoint` as the whole base URL, version segment included.
   const client = new LogsQueryClient(options.credential, {
     endpoint: `${endpoint}/v1`,
-    credentials: { scopes: [logAnalyticsScope(endpoint)] },
+    credentials: { scopes: [scopeOf(endpoint)] },
     retryOptions: { maxRetries: options.maxRetries ?? 1 },
     userAgentOptions: { userAgentPrefix: 'sentinel-bridge' },
     ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),

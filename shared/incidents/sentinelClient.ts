@@ -14,7 +14,7 @@
 // A stale etag is refused: the real service answers 409 Conflict ("Newer version of resource … exists"), the
 // emulator 412; both mean "re-read and try again" (isConflict).
 import { type Client, getClient } from '@azure-rest/core-client';
-import type { AzureAccess } from '../azure/credential.js';
+import { type AzureAccess, scopeOf } from '../azure/credential.js';
 import type { SentinelWorkspace } from '../config.js';
 import { parseRetryAfter } from '../reliability/retrySchedule.js';
 import { IncidentApiError } from './apiError.js';
@@ -130,9 +130,6 @@ export interface SentinelClientOptions {
   scope?: string;
 }
 
-/** The ARM token scope of an endpoint: the cloud's own resource manager (public, US Government, China). */
-export const armScope = (endpoint: string): string => `${new URL(endpoint).origin}/.default`;
-
 /** Every page of a list (nextLink only on the configured endpoint's origin). */
 async function* incidentPages(call: RestCall, origin: string, listPath: string, query: ListQuery): AsyncGenerator<IncidentPage> {
   const q: Record<string, string | number> = {};
@@ -153,7 +150,7 @@ export function createSentinelClient(armEndpoint: string, azure: AzureAccess, op
   const endpoint = armEndpoint.replace(/\/+$/, '');
   const origin = new URL(endpoint).origin;
   const client: Client = getClient(endpoint, azure.credential, {
-    credentials: { scopes: [options.scope ?? armScope(endpoint)] },
+    credentials: { scopes: [options.scope ?? scopeOf(endpoint)] },
     apiVersion: SENTINEL_API_VERSION,
     retryOptions: { maxRetries: options.maxRetries ?? 3, retryDelayInMs: options.retryDelayInMs ?? 500, maxRetryDelayInMs: 8000 },
     userAgentOptions: { userAgentPrefix: 'sentinel-bridge' },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { graphScope, incidentFilter, mapCloseClassification } from '../../shared/incidents/graphClient.js';
-import { logAnalyticsScope } from '../../shared/incidents/kqlQuery.js';
+import { scopeOf } from '../../shared/azure/credential.js';
+import { incidentFilter, mapCloseClassification } from '../../shared/incidents/graphClient.js';
 
 describe('incidentFilter', () => {
   const since = new Date(Date.now() - 24 * 3600_000);
@@ -22,13 +22,11 @@ describe('token scopes follow the cloud', () => {
     ['https://graph.microsoft.com', 'https://graph.microsoft.com/.default'],
     ['https://graph.microsoft.us/', 'https://graph.microsoft.us/.default'],
     ['https://microsoftgraph.chinacloudapi.cn', 'https://microsoftgraph.chinacloudapi.cn/.default'],
-    ['https://127.0.0.1:7446', 'https://graph.microsoft.com/.default'],
-  ])('Graph %s → %s', (endpoint, scope) => expect(graphScope(endpoint)).toBe(scope));
+  ])('Graph %s → %s', (endpoint, scope) => expect(scopeOf(endpoint)).toBe(scope));
   it.each([
     ['https://api.loganalytics.io', 'https://api.loganalytics.io/.default'],
     ['https://api.loganalytics.us', 'https://api.loganalytics.us/.default'],
-    ['https://127.0.0.1:7447', 'https://api.loganalytics.io/.default'],
-  ])('Log Analytics %s → %s', (endpoint, scope) => expect(logAnalyticsScope(endpoint)).toBe(scope));
+  ])('Log Analytics %s → %s', (endpoint, scope) => expect(scopeOf(endpoint)).toBe(scope));
 });
 
 describe('mapCloseClassification', () => {

@@ -1,7 +1,8 @@
 // Names, keys, the PUT body and the queue message of the incident flow; the emulator's OData subset.
 import { describe, expect, it } from 'vitest';
+import { scopeOf } from '../../shared/azure/credential.js';
 import { decodeMessage, deliveryIdOf, encodeMessage, newMessage } from '../../shared/incidents/messages.js';
-import { type ArmIncidentProperties, armScope, writableProperties } from '../../shared/incidents/sentinelClient.js';
+import { type ArmIncidentProperties, writableProperties } from '../../shared/incidents/sentinelClient.js';
 import { forwardCommentId, withLabel } from '../../shared/incidents/tagging.js';
 import { incidentArmId, parseIncidentRef, stableGuid, workspaceArmId, workspaceKey } from '../../shared/incidents/workspaces.js';
 import { evaluate, parseFilter, parseOrderBy } from '../../tools/emulators/sentinel.js';
@@ -44,8 +45,8 @@ describe('workspaces and incident references', () => {
     expect(forwardCommentId(name, 'created', 'ops')).not.toBe(forwardCommentId(name, 'created', 'pager'));
   });
   it('uses the cloud of the endpoint as the token scope, management.azure.com for the local emulator', () => {
-    expect(armScope('https://management.azure.com')).toBe('https://management.azure.com/.default');
-    expect(armScope('https://management.usgovcloudapi.net/')).toBe('https://management.usgovcloudapi.net/.default');
+    expect(scopeOf('https://management.azure.com')).toBe('https://management.azure.com/.default');
+    expect(scopeOf('https://management.usgovcloudapi.net/')).toBe('https://management.usgovcloudapi.net/.default');
   });
 });
 
