@@ -55,7 +55,10 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const azure = overrides.azure ?? createAzureAccess(config);
   const storage = createStorage(config.storage, azure.credential);
   const catalog = buildCatalog({ wallarmTable: config.WALLARM_TABLE });
-  const send = overrides.send ?? sendToDestination;
+  // Locally the emulators' CA is trusted for destinations too (the sink's HTTPS); in Azure there is none.
+  const extraCa = azure.tls.tlsOptions?.ca;
+  const send: typeof sendToDestination =
+    overrides.send ?? (extraCa ? (d, r, o) => sendToDestination(d, r, { ca: extraCa, ...o }) : sendToDestination);
   const reliability = createReliability(
     storage,
     { ratio: config.CIRCUIT_FAILURE_RATIO, minSamples: config.CIRCUIT_MIN_SAMPLES, windowHours: config.CIRCUIT_WINDOW_HOURS },

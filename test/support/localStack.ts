@@ -11,6 +11,8 @@ export interface LocalStackProcess {
   logsUrl: string;
   sentinelUrl: string;
   sinkUrl: string;
+  /** The PagerDuty REST emulator. */
+  pagerdutyUrl: string;
   caFile: string;
   dataDir: string;
   output(): string;
@@ -48,10 +50,11 @@ async function startOnFreePorts(env: Record<string, string>): Promise<LocalStack
   const caFile = join(dataDir, 'emulator-ca.pem');
   const sample = (JSON.parse(readFileSync('local.settings.sample.json', 'utf8')) as { Values: Record<string, string> }).Values;
   const rules = (JSON.parse(sample.LOGS_INGESTION_RULES ?? '[]') as { endpoint: string }[]).map((r) => ({ ...r, endpoint: logsUrl }));
-  const destinations = (JSON.parse(sample.DESTINATIONS ?? '[]') as { url: string }[]).map((d) => ({
-    ...d,
-    url: d.url.replace('http://127.0.0.1:7445', sinkUrl),
-  }));
+  const pagerdutyUrl = `https://127.0.0.1:${ports.PAGERDUTY_EMULATOR_PORT}`;
+  // The sample's destinations name the default sink and PagerDuty REST emulator ports.
+  const destinations = (sample.DESTINATIONS ?? '[]')
+    .replaceAll('127.0.0.1:7445', `127.0.0.1:${ports.SINK_PORT}`)
+    .replaceAll('127.0.0.1:7448', `127.0.0.1:${ports.PAGERDUTY_EMULATOR_PORT}`);
   const childEnv: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
@@ -64,7 +67,8 @@ async function startOnFreePorts(env: Record<string, string>): Promise<LocalStack
     EMULATOR_CA_FILE: caFile,
     LOGS_INGESTION_RULES: JSON.stringify(rules),
     ARM_ENDPOINT: sentinelUrl,
-    DESTINATIONS: JSON.stringify(destinations),
+    GRAPH_ENDPOINT: `https://127.0.0.1:${ports.GRAPH_EMULATOR_PORT}`,
+    DESTINATIONS: destinations,
     LOG_LEVEL: 'warn',
     ...env,
   };
@@ -74,6 +78,7 @@ async function startOnFreePorts(env: Record<string, string>): Promise<LocalStack
     logsUrl,
     sentinelUrl,
     sinkUrl,
+    pagerdutyUrl,
     caFile,
     dataDir,
     output: stack.output,

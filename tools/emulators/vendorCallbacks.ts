@@ -14,6 +14,26 @@ export interface VendorRequest {
   body: string;
 }
 
+export interface PlayedCallback {
+  status: number;
+  /** The bridge's answer parsed as JSON (undefined when it is not JSON). */
+  json: unknown;
+  text: string;
+}
+
+/** Sends a built callback as the vendor would: one POST, the body byte for byte. */
+export async function playCallback(req: VendorRequest, timeoutMs = 15_000): Promise<PlayedCallback> {
+  const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+}
+
 export interface VendorUser {
   /** SIGNL4 username, PagerDuty agent summary, Slack name. */
   name: string;
@@ -167,6 +187,8 @@ export interface SlackCallbackOptions {
   /** close: which "Close as …" button. */
   classification?: CloseClassification;
   user?: VendorUser;
+  /** Where the bridge updates the message (https; locally the sink's HTTPS). Default: a hooks.slack.com one. */
+  responseUrl?: string;
   now?: Date;
 }
 
@@ -184,7 +206,7 @@ export function slackCallback(o: SlackCallbackOptions): VendorRequest {
     container: { type: 'message', message_ts: `${seconds}.000200`, channel_id: 'CBR2V3XEX', is_ephemeral: false },
     trigger_id: `${seconds}.333649436676.${randomUUID().replace(/-/g, '')}`,
     channel: { id: 'CBR2V3XEX', name: 'review-updates' },
-    response_url: `https://hooks.slack.com/actions/AABA1ABCD/${seconds}/${randomUUID().replace(/-/g, '')}`,
+    response_url: o.responseUrl ?? `https://hooks.slack.com/actions/AABA1ABCD/${seconds}/${randomUUID().replace(/-/g, '')}`,
     actions: [{ action_id: actionId, block_id: 'sentinelbridge', value: o.incidentRef, type: 'button', action_ts: `${seconds}.840180` }],
   };
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
