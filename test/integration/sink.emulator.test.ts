@@ -1,9 +1,15 @@
-// The destination sink: any path and method → 200 {"ok":true}, every request kept raw at /_emulator/received, faults.
+// The destination sink: any path and method → 200 {"ok":true}, every request kept raw at /_emulator/received, faults;
+// with tls, HTTPS on the same port.
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sendToDestination } from '../../shared/destinations/send.js';
 import { freePort } from '../../tools/dev/azurite.js';
 import type { ReceivedRequest, RunningEmulator } from '../../tools/emulators/server.js';
 import { startSink } from '../../tools/emulators/sink.js';
+import { emulatorTls } from '../../tools/emulators/tls.js';
 
 let sink: RunningEmulator;
 
@@ -149,5 +155,29 @@ describe('sink emulator', () => {
   it('unknown /_emulator routes are 404 and are not logged as deliveries', async () => {
     expect((await send('GET', '/_emulator/records')).status).toBe(404);
     expect(await received()).toEqual([]);
+  });
+});
+
+describe('sink emulator with tls', () => {
+  it("serves HTTPS on the same port as HTTP, one log; the bridge's sender reaches it only when it trusts the emulators' CA", async () => {
+    const tls = await emulatorTls(mkdtempSync(join(tmpdir(), 'sink-tls-')));
+    const both = await startSink({ port: await freePort(), tls });
+    try {
+      expect(both.httpsUrl).toBe(both.url.replace(/^http:/, 'https:'));
+      const destination = { name: 'response', type: 'slack', url: `${both.httpsUrl}/slack/actions/1` } as const;
+      const request = { headers: { 'content-type': 'application/json' }, body: '{"replace_original":true}' };
+      const options = { allowPrivate: false, timeoutMs: 5000 };
+      expect(await sendToDestination(destination, request, { ...options, ca: tls.ca })).toMatchObject({ ok: true, status: 200 });
+      const untrusted = await sendToDestination(destination, request, options);
+      expect(untrusted).toMatchObject({ ok: false, retryable: true });
+      expect(untrusted.ok ? '' : untrusted.error).toMatch(/certificate/i);
+      const plain = await fetch(`${both.url}/hooks/sentinel`, { method: 'POST', body: '{}' });
+      expect(plain.status).toBe(200);
+      const log = (await (await fetch(`${both.url}/_emulator/received`)).json()) as ReceivedRequest[];
+      expect(log.map((r) => r.path)).toEqual(['/slack/actions/1', '/hooks/sentinel']);
+      expect(log[0]?.json).toEqual({ replace_original: true });
+    } finally {
+      await both.close();
+    }
   });
 });
