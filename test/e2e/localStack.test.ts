@@ -21,17 +21,6 @@ afterAll(async () => {
   expect(code).toBe(0);
 });
 
-async function waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v).slice(0, 500)}\n${stack.output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 const records = async (stream: string) =>
   (await emulatorCall(stack.logsUrl, ca, 'GET', `/_emulator/records?stream=${stream}`)).json as JsonRecord[];
 
@@ -82,12 +71,12 @@ describe('local stack', () => {
     });
     expect(generic.status).toBe(202);
 
-    const hits = await waitFor(
+    const hits = await stack.waitFor(
       'new_hits record',
       () => records('Custom-new_hits_CL'),
       (r) => r.length === 1,
     );
-    const webhook = await waitFor(
+    const webhook = await stack.waitFor(
       'generic record',
       () => records('Custom-WebhookEvents_CL'),
       (r) => r.length === 1,
@@ -145,7 +134,7 @@ describe('local stack', () => {
       json?: { type?: string; subject?: string; data?: { title?: string } };
     };
     // The sample's other destinations (SIGNL4, PagerDuty, Slack) are at the sink too, under their own paths.
-    const all = await waitFor(
+    const all = await stack.waitFor(
       'the incident at every destination',
       async () => (await emulatorCall(stack.sinkUrl, ca, 'GET', '/_emulator/received')).json as Received[],
       (r) => r.length >= destinations,
@@ -161,7 +150,7 @@ describe('local stack', () => {
       data: { title: 'Brute force on admin portal' },
     });
     type Incident = { properties: { labels: { labelName: string }[] }; comments: { properties: { message: string } }[] };
-    const incident = await waitFor(
+    const incident = await stack.waitFor(
       'the tag and comment in Sentinel',
       async () => (await emulatorCall(stack.sentinelUrl, ca, 'GET', `/_emulator/incidents/${seed[0]?.name}`)).json as Incident,
       (i) => i.comments?.length === destinations,

@@ -60,17 +60,6 @@ let ca: string;
 // One incident per vendor: each round trip closes its own.
 const names = { signl4: crypto.randomUUID(), pagerduty: crypto.randomUUID(), slack: crypto.randomUUID() };
 
-async function waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v).slice(0, 800)}\n${stack.output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 const received = async () => (await emulatorCall(stack.sinkUrl, ca, 'GET', '/_emulator/received')).json as Received[];
 const incident = async (name: string) =>
   (await emulatorCall(stack.sentinelUrl, ca, 'GET', `/_emulator/incidents/${name}`)).json as Incident;
@@ -126,13 +115,13 @@ beforeAll(async () => {
   const run = await fetch(`${stack.hostUrl}/admin/functions/pollIncidents`, { method: 'POST', body: '{"input":""}' });
   expect(run.status).toBe(202);
   // Every destination has every incident (and its forwarding comment) before a callback may act on it.
-  await waitFor(
+  await stack.waitFor(
     'each incident at every destination',
     received,
     (list) => Object.values(names).every((n) => destinations.every((d) => at(list, d, n).length === 1)),
     30_000,
   );
-  await waitFor(
+  await stack.waitFor(
     'the forwarding comments',
     () => Promise.all(Object.values(names).map(incident)),
     (all) => all.every((i) => i.comments?.length === destinations.length),

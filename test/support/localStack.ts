@@ -16,6 +16,8 @@ export interface LocalStackProcess {
   caFile: string;
   dataDir: string;
   output(): string;
+  /** Polls `read` until `done` holds; after `timeoutMs` throws with the last value and the stack's output. */
+  waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs?: number): Promise<T>;
   /** SIGINT; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -82,6 +84,16 @@ async function startOnFreePorts(env: Record<string, string>): Promise<LocalStack
     caFile,
     dataDir,
     output: stack.output,
+    async waitFor(what, read, done, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const v = await read();
+        if (done(v)) return v;
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v).slice(0, 800)}\n${stack.output()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
     stop: stack.stop,
   };
 }
