@@ -2,6 +2,7 @@
 // with tls, HTTPS on the same port.
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -176,6 +177,10 @@ describe('sink emulator with tls', () => {
       const log = (await (await fetch(`${both.url}/_emulator/received`)).json()) as ReceivedRequest[];
       expect(log.map((r) => r.path)).toEqual(['/slack/actions/1', '/hooks/sentinel']);
       expect(log[0]?.json).toEqual({ replace_original: true });
+      // A connection that never sends a byte (neither protocol yet) does not keep close() waiting.
+      const idle = net.connect(both.port, '127.0.0.1');
+      await new Promise((r) => idle.once('connect', r));
+      idle.on('error', () => undefined);
     } finally {
       await both.close();
     }

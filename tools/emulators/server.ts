@@ -177,16 +177,20 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const secure = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : undefined;
   const plain = !secure || options.plainToo ? http.createServer(listener) : undefined;
   const both = secure && plain;
-  // One port for both: the first byte of a connection says which server gets it.
+  // One port for both: the first byte of a connection says which server gets it. Until then the socket is ours to close.
+  const undecided = new Set<net.Socket>();
   const server: net.Server = both
-    ? net.createServer((socket) =>
+    ? net.createServer((socket) => {
+        undecided.add(socket);
+        socket.once('close', () => undecided.delete(socket));
         socket.once('readable', () => {
+          undecided.delete(socket);
           const first = socket.read(1) as Buffer | null;
           if (!first) return socket.destroy();
           socket.unshift(first);
           (first[0] === 0x16 ? secure : plain).emit('connection', socket);
-        }),
-      )
+        });
+      })
     : (secure ?? (plain as http.Server));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -201,6 +205,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of servers) s.closeAllConnections();
+        for (const socket of undecided) socket.destroy();
         server.close(() => resolve());
       }),
   };
