@@ -1,20 +1,13 @@
 // Two-way sync end to end on the local stack as a user runs it (`npm start`'s entry point as a child process, the
 // sample settings): an incident seeded in the Sentinel emulator is polled and forwarded to the sample's SIGNL4,
-// PagerDuty and Slack destinations (all at the sink); the vendor's own "acknowledge" and "close"/"resolve" callbacks,
-// built and signed as the vendor does (tools/emulators/vendorCallbacks.ts), go to the bridge's callback route; the
-// Sentinel emulator then shows owner + Active, then Closed with the classification, one comment per change.
+// PagerDuty and Slack destinations (all at the sink); the sink, as the vendor, plays its "acknowledge" and
+// "close"/"resolve" callbacks to the bridge's callback route, built and signed as the vendor does (POST /_emulator/play,
+// tools/emulators/vendorCallbacks.ts); the Sentinel emulator then shows owner + Active, then Closed with the
+// classification, one comment per change; the same delivery again changes nothing.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slackSignature } from '../../shared/callbacks/slack.js';
 import { ACKNOWLEDGE_ACTION_ID, closeActionId } from '../../shared/destinations/slackActions.js';
-import {
-  type PlayedCallback,
-  pagerDutyCallback,
-  playCallback,
-  signl4Callback,
-  slackCallback,
-  type VendorRequest,
-} from '../../tools/emulators/vendorCallbacks.js';
+import { type CallbackSpec, pagerDutyCallback, type VendorRequest } from '../../tools/emulators/vendorCallbacks.js';
 import { emulatorCall } from '../support/emulatorClient.js';
 import { type LocalStackProcess, startLocalStackProcess } from '../support/localStack.js';
 
@@ -73,17 +66,26 @@ const syncComments = async (name: string, destination: string) =>
 const at = (list: Received[], destination: SampleDestination, name: string) =>
   list.filter((r) => r.path === new URL(destination.url).pathname && r.body.includes(name));
 
-async function play(request: VendorRequest): Promise<PlayedCallback> {
-  const res = await playCallback(request);
-  if (res.status >= 500) throw new Error(`callback answered ${res.status}: ${res.text}\n${stack.output()}`);
-  return res;
+interface Played {
+  sent: VendorRequest;
+  answer: { status: number; json?: unknown; text: string };
 }
 
-/** Acknowledge, then the same request again: the second one changes nothing. */
-async function acknowledged(name: string, destination: string, request: VendorRequest): Promise<Incident> {
-  expect(await play(request)).toMatchObject({ status: 200, json: { result: 'applied' } });
+/** The sink plays the callback as the vendor; a bridge 5xx fails the test with the stack's output. */
+async function play(spec: CallbackSpec): Promise<Played> {
+  const res = await emulatorCall<Played>(stack.sinkUrl, ca, 'POST', '/_emulator/play', spec, { timeoutMs: 20_000 });
+  if (res.status !== 200 || res.json.answer.status >= 500)
+    throw new Error(`playing ${spec.vendor}: ${res.status} ${res.text}\n${stack.output()}`);
+  return res.json;
+}
+const replay = (sent: VendorRequest) => play({ vendor: 'replay', request: sent });
+
+/** Acknowledge, then the same delivery again: the second one changes nothing. */
+async function acknowledged(name: string, destination: string, spec: CallbackSpec): Promise<Incident> {
+  const played = await play(spec);
+  expect(played.answer).toMatchObject({ status: 200, json: { result: 'applied' } });
   const after = await incident(name);
-  expect(await play(request)).toMatchObject({ status: 202, json: { result: 'duplicate' } });
+  expect((await replay(played.sent)).answer).toMatchObject({ status: 202, json: { result: 'duplicate' } });
   expect(await incident(name)).toEqual(after);
   const comments = await syncComments(name, destination);
   expect(comments).toHaveLength(1);
@@ -91,11 +93,12 @@ async function acknowledged(name: string, destination: string, request: VendorRe
   return after;
 }
 
-/** Close, then the same request again: still one close comment. */
-async function closed(name: string, destination: string, request: VendorRequest): Promise<Incident> {
-  expect(await play(request)).toMatchObject({ status: 200, json: { result: 'applied' } });
+/** Close, then the same delivery again: still one close comment. */
+async function closed(name: string, destination: string, spec: CallbackSpec): Promise<Incident> {
+  const played = await play(spec);
+  expect(played.answer).toMatchObject({ status: 200, json: { result: 'applied' } });
   const after = await incident(name);
-  expect((await play(request)).json).toMatchObject({ result: 'duplicate' });
+  expect((await replay(played.sent)).answer.json).toMatchObject({ result: 'duplicate' });
   expect(await incident(name)).toEqual(after);
   const comments = await syncComments(name, destination);
   expect(comments).toHaveLength(2);
@@ -140,10 +143,15 @@ describe('two-way sync on the local stack', () => {
     expect(alert?.json).toMatchObject({ 'X-S4-ExternalID': name, 'X-S4-Status': 'new', Title: expect.stringContaining('Round trip') });
 
     const user = { name: 'Rene', email: 'rene@example.com', id: crypto.randomUUID() };
-    const signl4 = (action: 'acknowledge' | 'close') =>
-      signl4Callback({ url: callbackUrl(SIGNL4.name), secret: SIGNL4.callbackSecret, externalId: name, action, user });
-    const forged = signl4Callback({ url: callbackUrl(SIGNL4.name), secret: 'not-the-callback-secret', externalId: name, action: 'close' });
-    expect((await play(forged)).status).toBe(401);
+    const signl4 = (action: 'acknowledge' | 'close', secret = SIGNL4.callbackSecret): CallbackSpec => ({
+      vendor: 'signl4',
+      url: callbackUrl(SIGNL4.name),
+      secret,
+      externalId: name,
+      action,
+      user,
+    });
+    expect((await play(signl4('close', 'not-the-callback-secret'))).answer.status).toBe(401);
 
     const active = await acknowledged(name, SIGNL4.name, signl4('acknowledge'));
     expect(active.properties).toMatchObject({ status: 'Active', owner: { email: user.email, userPrincipalName: user.email } });
@@ -172,10 +180,22 @@ describe('two-way sync on the local stack', () => {
     expect(seeded.status).toBe(200);
 
     const agent = { name: 'Ana Responder', id: 'PANA123' };
-    const pagerduty = (action: 'acknowledge' | 'close') =>
-      pagerDutyCallback({ url: callbackUrl(PAGERDUTY.name), secrets: PAGERDUTY.callbackSecret, incidentId: pagerdutyId, action, agent });
-    const tampered = pagerduty('acknowledge');
-    expect((await play({ ...tampered, body: tampered.body.replace(pagerdutyId, 'PTAMPER') })).status).toBe(401);
+    const pagerduty = (action: 'acknowledge' | 'close'): CallbackSpec => ({
+      vendor: 'pagerduty',
+      url: callbackUrl(PAGERDUTY.name),
+      secrets: PAGERDUTY.callbackSecret,
+      incidentId: pagerdutyId,
+      action,
+      agent,
+    });
+    // Signed, then changed on the way: refused.
+    const signed = pagerDutyCallback({
+      url: callbackUrl(PAGERDUTY.name),
+      secrets: PAGERDUTY.callbackSecret,
+      incidentId: pagerdutyId,
+      action: 'close',
+    });
+    expect((await replay({ ...signed, body: signed.body.replace(pagerdutyId, 'PTAMPER') })).answer.status).toBe(401);
 
     const active = await acknowledged(name, PAGERDUTY.name, pagerduty('acknowledge'));
     expect(active.properties).toMatchObject({ status: 'Active', owner: { assignedTo: agent.name } });
@@ -206,24 +226,19 @@ describe('two-way sync on the local stack', () => {
     const responsePath = `/slack/actions/${crypto.randomUUID()}`;
     const responseUrl = `${stack.sinkUrl.replace(/^http:/, 'https:')}${responsePath}`;
     const user = { name: 'jtorrance', id: 'UA8RXUSPL' };
-    const click = (action: 'acknowledge' | 'close') =>
-      slackCallback({
-        url: callbackUrl(SLACK.name),
-        signingSecret: SLACK.callbackSecret,
-        incidentRef: ack?.value ?? name,
-        action,
-        classification: 'FalsePositive',
-        user,
-        responseUrl,
-      });
-    const stale = click('acknowledge');
-    const old = String(Math.floor(Date.now() / 1000) - 600);
-    const staleHeaders = {
-      ...stale.headers,
-      'x-slack-request-timestamp': old,
-      'x-slack-signature': slackSignature(SLACK.callbackSecret, old, stale.body),
-    };
-    expect((await play({ ...stale, headers: staleHeaders })).status).toBe(401);
+    const click = (action: 'acknowledge' | 'close', now?: Date): CallbackSpec => ({
+      vendor: 'slack',
+      url: callbackUrl(SLACK.name),
+      signingSecret: SLACK.callbackSecret,
+      incidentRef: ack?.value ?? name,
+      action,
+      classification: 'FalsePositive',
+      user,
+      responseUrl,
+      ...(now ? { now } : {}),
+    });
+    // Signed ten minutes ago: outside Slack's five-minute window.
+    expect((await play(click('acknowledge', new Date(Date.now() - 600_000)))).answer.status).toBe(401);
 
     const active = await acknowledged(name, SLACK.name, click('acknowledge'));
     expect(active.properties).toMatchObject({ status: 'Active', owner: { assignedTo: user.name } });

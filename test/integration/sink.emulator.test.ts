@@ -11,6 +11,7 @@ import { freePort } from '../../tools/dev/azurite.js';
 import type { ReceivedRequest, RunningEmulator } from '../../tools/emulators/server.js';
 import { startSink } from '../../tools/emulators/sink.js';
 import { emulatorTls } from '../../tools/emulators/tls.js';
+import { pagerDutySignature } from '../../tools/emulators/vendorCallbacks.js';
 
 let sink: RunningEmulator;
 
@@ -151,6 +152,29 @@ describe('sink emulator', () => {
     expect(JSON.parse((await send('GET', '/_emulator/faults')).text)).toEqual([{ status: 500, count: 5 }]);
     expect(JSON.parse((await send('DELETE', '/_emulator/faults')).text)).toEqual([]);
     expect((await send('POST', '/h', '{}')).status).toBe(200);
+  });
+
+  it('plays a vendor callback signed as the vendor does, replays it byte for byte; a bad spec → 400 naming the field', async () => {
+    const target = `${sink.url}/bridge/callback`;
+    const spec = { vendor: 'pagerduty', url: target, secrets: 'pd-secret', incidentId: 'Q1LOCAL', action: 'acknowledge' };
+    const played = await send('POST', '/_emulator/play', JSON.stringify(spec));
+    expect(played.status).toBe(200);
+    const { sent, answer } = JSON.parse(played.text) as { sent: { body: string; headers: Record<string, string> }; answer: unknown };
+    expect(answer).toMatchObject({ status: 200, json: { ok: true } });
+    expect(sent.headers['x-pagerduty-signature']).toBe(pagerDutySignature('pd-secret', sent.body));
+    const again = await send('POST', '/_emulator/play', JSON.stringify({ vendor: 'replay', request: sent }));
+    expect(again.status).toBe(200);
+    const log = await received();
+    expect(log.map((r) => r.path)).toEqual(['/bridge/callback', '/bridge/callback']);
+    expect(log[1]?.body).toBe(log[0]?.body);
+    expect(log[0]?.headers['x-pagerduty-signature']).toBe(sent.headers['x-pagerduty-signature']);
+
+    const bad = await send('POST', '/_emulator/play', JSON.stringify({ ...spec, action: 'snooze' }));
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).error).toMatch(/^action: /);
+    expect((await send('POST', '/_emulator/play', 'not json')).status).toBe(400);
+    const unreachable = await send('POST', '/_emulator/play', JSON.stringify({ ...spec, url: `http://127.0.0.1:${await freePort()}/x` }));
+    expect(unreachable.status).toBe(502);
   });
 
   it('unknown /_emulator routes are 404 and are not logged as deliveries', async () => {

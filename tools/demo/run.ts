@@ -9,7 +9,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TargetStatus } from '../../shared/operations/status.js';
 import { localSettingsValues } from '../dev/settings.js';
-import { playCallback, signl4Callback, type VendorRequest } from '../emulators/vendorCallbacks.js';
+import type { CallbackSpec, VendorRequest } from '../emulators/vendorCallbacks.js';
 import { type Answer, call, callEmulator, waitFor } from './client.js';
 import { type DemoStack, demoStack } from './stack.js';
 
@@ -343,18 +343,29 @@ async function showIncident(stack: DemoStack, ca: string, name: string, destinat
   return res.json ?? {};
 }
 
-/** SIGNL4's outbound webhook, as SIGNL4 sends it, to the bridge's callback route; prints and checks the answer. */
-async function playSignl4(request: VendorRequest, expected: number, result: string): Promise<void> {
-  const shown = new URL(request.url);
+/** The sink, as SIGNL4, sends its outbound webhook to the bridge's callback route; prints and checks the answer. */
+async function playSignl4(stack: DemoStack, spec: CallbackSpec, expected: number, result: string): Promise<VendorRequest | undefined> {
+  const res = await call<{ sent?: VendorRequest; answer?: { status: number; json?: { result?: string }; text: string }; error?: string }>(
+    'POST',
+    `${stack.sinkUrl}/_emulator/play`,
+    JSON.stringify(spec),
+    { 'content-type': 'application/json' },
+  );
+  const { sent, answer } = res.json ?? {};
+  if (res.status !== 200 || !sent || !answer) {
+    bad(`the sink could not play the callback: ${res.status} ${short(res.text, 300)}`);
+    return undefined;
+  }
+  const shown = new URL(sent.url);
   shown.searchParams.delete('secret');
   const where = `${shown.pathname}${shown.search ? `${shown.search}&` : '?'}secret=<callbackSecret>`;
-  const body = JSON.parse(request.body) as { eventType: number; alert: { statusCode: number } };
+  const body = JSON.parse(sent.body) as { eventType: number; alert: { statusCode: number } };
   say(`→ POST ${where}  eventType ${body.eventType}, alert.statusCode ${body.alert.statusCode}`);
-  const res = await playCallback(request);
-  showAnswer({ status: res.status, headers: {}, text: res.text, json: res.json });
-  const got = (res.json as { result?: string } | undefined)?.result;
-  if (res.status === expected && got === result) good(`answered ${expected} {"result":"${result}"}`);
-  else bad(`the callback answered ${res.status} ${short(res.text, 200)}, expected ${expected} {"result":"${result}"}`);
+  say(`← ${answer.status} ${short(answer.text, 400)}`);
+  const got = answer.json?.result;
+  if (answer.status === expected && got === result) good(`answered ${expected} {"result":"${result}"}`);
+  else bad(`the callback answered ${answer.status} ${short(answer.text, 200)}, expected ${expected} {"result":"${result}"}`);
+  return sent;
 }
 
 async function signl4RoundTrip(stack: DemoStack, ca: string, name: string): Promise<void> {
@@ -381,18 +392,23 @@ async function signl4RoundTrip(stack: DemoStack, ca: string, name: string): Prom
 
   const url = `${stack.hostUrl}/api/incidents/${signl4.name}/callback`;
   const user = { name: 'Rene', email: 'rene@contoso.com', id: randomUUID() };
-  const callback = (action: 'acknowledge' | 'close') =>
-    signl4Callback({ url, secret: signl4.callbackSecret as string, externalId: name, action, user });
+  const callback = (action: 'acknowledge' | 'close'): CallbackSpec => ({
+    vendor: 'signl4',
+    url,
+    secret: signl4.callbackSecret as string,
+    externalId: name,
+    action,
+    user,
+  });
 
-  step(`Rene acknowledges the alert in the SIGNL4 app: SIGNL4's outbound webhook calls the bridge (secret in the URL)`);
-  await playSignl4(callback('acknowledge'), 200, 'applied');
+  step("Rene acknowledges the alert in the SIGNL4 app: SIGNL4's outbound webhook (the sink plays it) calls the bridge, secret in the URL");
+  await playSignl4(stack, callback('acknowledge'), 200, 'applied');
   const active = await showIncident(stack, ca, name, signl4.name);
   if (active.properties?.status === 'Active' && active.properties.owner?.email === user.email) good('owner + Active in Sentinel');
   else bad(`expected Active with owner ${user.email}, Sentinel has ${short(active.properties, 200)}`);
 
   step('Rene closes the alert in SIGNL4');
-  const close = callback('close');
-  await playSignl4(close, 200, 'applied');
+  const close = await playSignl4(stack, callback('close'), 200, 'applied');
   const closed = await showIncident(stack, ca, name, signl4.name);
   const comments = (closed.comments ?? []).filter((c) => c.properties.message.includes(` in ${signl4.name}`));
   if (closed.properties?.status === 'Closed' && closed.properties.classification && comments.length === 2)
@@ -400,7 +416,8 @@ async function signl4RoundTrip(stack: DemoStack, ca: string, name: string): Prom
   else bad(`expected Closed with a classification and 2 comments from ${signl4.name}, Sentinel has ${short(closed, 300)}`);
 
   step('SIGNL4 delivers the same close again (vendors retry): nothing changes twice');
-  await playSignl4(close, 202, 'duplicate');
+  if (!close) return;
+  await playSignl4(stack, { vendor: 'replay', request: close }, 202, 'duplicate');
   const again = await callEmulator<SentinelIncident>(ca, 'GET', `${stack.sentinelUrl}/_emulator/incidents/${name}`);
   if (JSON.stringify(again.json) === JSON.stringify(closed)) good('the incident is unchanged');
   else bad('the repeated close changed the incident');

@@ -1,10 +1,17 @@
 // The requests SIGNL4, PagerDuty, Slack and a generic webhook receiver send to the bridge's callback route, built
 // and signed exactly as each vendor does (see shared/callbacks/* for the contracts and their sources). For the
-// e2e tests and `npm run demo`: incident → destination → "acknowledge" → owner + Active → "close" → Closed.
+// e2e tests, `npm run demo` and the sink's POST /_emulator/play: incident → destination → "acknowledge" → owner +
+// Active → "close" → Closed.
 // Bodies follow the vendors' documented samples (test/fixtures/callbacks/*); ids are fresh unless given.
 import { createHmac, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { EVENT_TYPE, SECRET_PARAMETER, STATUS_CODE } from '../../shared/callbacks/signl4.js';
-import { ACKNOWLEDGE_ACTION_ID, type CloseClassification, closeActionId } from '../../shared/destinations/slackActions.js';
+import {
+  ACKNOWLEDGE_ACTION_ID,
+  CLOSE_CLASSIFICATIONS,
+  type CloseClassification,
+  closeActionId,
+} from '../../shared/destinations/slackActions.js';
 import { webhookFor } from '../../shared/ingest/signature.js';
 
 export interface VendorRequest {
@@ -258,4 +265,68 @@ export function webhookCallback(o: WebhookCallbackOptions): VendorRequest {
     },
     body,
   };
+}
+
+// ---- One callback described as JSON (the sink's POST /_emulator/play): the builder options plus `vendor`, or a replay ----
+
+const user = z.object({ name: z.string().min(1), email: z.string().optional(), id: z.string().optional() });
+const url = z.url({ protocol: /^https?$/ });
+const dateish = z.coerce.date().optional();
+
+export const callbackSpecSchema = z.discriminatedUnion('vendor', [
+  z.object({
+    vendor: z.literal('signl4'),
+    url,
+    secret: z.string().min(1),
+    externalId: z.string().min(1),
+    action: z.enum(['acknowledge', 'close', 'note']),
+    user: user.optional(),
+    note: z.string().optional(),
+    id: z.string().optional(),
+    now: dateish,
+  }),
+  z.object({
+    vendor: z.literal('pagerduty'),
+    url,
+    secrets: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    incidentId: z.string().min(1),
+    action: z.enum(['acknowledge', 'close', 'note', 'reassign']),
+    agent: user.optional(),
+    note: z.string().optional(),
+    assignee: user.optional(),
+    eventId: z.string().optional(),
+    now: dateish,
+  }),
+  z.object({
+    vendor: z.literal('slack'),
+    url,
+    signingSecret: z.string().min(1),
+    incidentRef: z.string().min(1),
+    action: z.enum(['acknowledge', 'close']),
+    classification: z.enum(CLOSE_CLASSIFICATIONS).optional(),
+    user: user.optional(),
+    responseUrl: z.url({ protocol: /^https$/ }).optional(),
+    now: dateish,
+  }),
+  // The same request again, byte for byte: a vendor's repeated delivery.
+  z.object({
+    vendor: z.literal('replay'),
+    request: z.object({ method: z.literal('POST'), url, headers: z.record(z.string(), z.string()), body: z.string() }),
+  }),
+]);
+
+export type CallbackSpec = z.output<typeof callbackSpecSchema>;
+
+/** The vendor's request for a spec. */
+export function vendorCallback(spec: CallbackSpec): VendorRequest {
+  switch (spec.vendor) {
+    case 'signl4':
+      return signl4Callback(spec);
+    case 'pagerduty':
+      return pagerDutyCallback(spec);
+    case 'slack':
+      return slackCallback(spec);
+    case 'replay':
+      return spec.request;
+  }
 }
