@@ -345,7 +345,7 @@ async function showIncident(stack: DemoStack, ca: string, name: string, destinat
 
 /** The sink, as SIGNL4, sends its outbound webhook to the bridge's callback route; prints and checks the answer. */
 async function playSignl4(stack: DemoStack, spec: CallbackSpec, expected: number, result: string): Promise<VendorRequest | undefined> {
-  const res = await call<{ sent?: VendorRequest; answer?: { status: number; json?: { result?: string }; text: string }; error?: string }>(
+  const res = await call<{ sent?: VendorRequest; answer?: { status: number; json?: { result?: string }; text?: string }; error?: string }>(
     'POST',
     `${stack.sinkUrl}/_emulator/play`,
     JSON.stringify(spec),
@@ -361,10 +361,11 @@ async function playSignl4(stack: DemoStack, spec: CallbackSpec, expected: number
   const where = `${shown.pathname}${shown.search ? `${shown.search}&` : '?'}secret=<callbackSecret>`;
   const body = JSON.parse(sent.body) as { eventType: number; alert: { statusCode: number } };
   say(`→ POST ${where}  eventType ${body.eventType}, alert.statusCode ${body.alert.statusCode}`);
-  say(`← ${answer.status} ${short(answer.text, 400)}`);
+  const shownAnswer = answer.json ?? answer.text ?? '(no body)';
+  say(`← ${answer.status} ${short(shownAnswer, 400)}`);
   const got = answer.json?.result;
   if (answer.status === expected && got === result) good(`answered ${expected} {"result":"${result}"}`);
-  else bad(`the callback answered ${answer.status} ${short(answer.text, 200)}, expected ${expected} {"result":"${result}"}`);
+  else bad(`the callback answered ${answer.status} ${short(shownAnswer, 200)}, expected ${expected} {"result":"${result}"}`);
   return sent;
 }
 

@@ -5,7 +5,7 @@
 // DELETE /_emulator/received resets. The log lives in memory only.
 // As the vendor: POST /_emulator/play {vendor: signl4|pagerduty|slack, url, <secret>, action, …} (vendorCallbacks.ts'
 // builder options) sends that vendor's callback, built and signed as the vendor does, and answers
-// {sent, answer: {status, json?, text}}; {vendor: "replay", request: <sent>} delivers the same request again. 400
+// {sent, answer: {status, json | text}}; {vendor: "replay", request: <sent>} delivers the same request again. 400
 // names a bad field, 502 when the URL does not answer. `sent` holds the secret it was given (a local tool).
 import { type EmulatorRequest, type Reply, type RunningEmulator, reply, startEmulator } from './server.js';
 import type { EmulatorTls } from './tls.js';
@@ -34,7 +34,7 @@ async function play(req: EmulatorRequest): Promise<Reply> {
   const request = vendorCallback(spec.data);
   try {
     const { status, json, text } = await playCallback(request);
-    return reply(200, { sent: request, answer: { status, ...(json === undefined ? {} : { json }), text } });
+    return reply(200, { sent: request, answer: { status, ...(json === undefined ? { text } : { json }) } });
   } catch (e) {
     return reply(502, { sent: request, error: `no answer from ${new URL(request.url).origin}: ${(e as Error).message}` });
   }
