@@ -61,7 +61,10 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const catalog = buildCatalog({ wallarmTable: config.WALLARM_TABLE });
   // Checked against the catalog before anything else is built: an unknown table is a ConfigError.
   const caps = capSettings(config, catalog, HEALTH_TABLE.table);
-  const send = overrides.send ?? sendToDestination;
+  // Locally the emulators' CA is trusted for destinations too (the sink's HTTPS); in Azure there is none.
+  const extraCa = azure.tls.tlsOptions?.ca;
+  const send: typeof sendToDestination =
+    overrides.send ?? (extraCa ? (d, r, o) => sendToDestination(d, r, { ca: extraCa, ...o }) : sendToDestination);
   const reliability = createReliability(
     storage,
     {

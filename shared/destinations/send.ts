@@ -7,6 +7,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import tls from 'node:tls';
 import type { Destination } from '../config.js';
 import { type AddressPolicy, addressPolicyFor, checkAddress, checkDestinationUrl } from '../net/urlPolicy.js';
 import { safeUrl } from '../observability/logger.js';
@@ -20,6 +21,8 @@ export interface SendOptions {
   timeoutMs: number;
   /** Name resolution; dns.lookup unless a test supplies another. Its answers pass the SSRF guard before use. */
   lookup?: LookupFunction;
+  /** A CA trusted besides the system's (EMULATOR_CA_FILE: the local sink's HTTPS, e.g. Slack's response_url). */
+  ca?: string;
 }
 
 export type SendResult =
@@ -106,6 +109,7 @@ function post(
       headers: { ...request.headers, 'content-length': String(body.length), 'user-agent': 'SentinelBridge/1.0' },
       lookup: guardedLookup(addressPolicyFor(url, { allowPrivate: options.allowPrivate }), options.lookup),
       agent: false,
+      ...(options.ca ? { ca: [...tls.rootCertificates, options.ca] } : {}),
     });
     const timer = setTimeout(() => req.destroy(new TimeoutError()), options.timeoutMs);
     req.on('error', (e) => {

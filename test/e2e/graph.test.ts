@@ -45,17 +45,6 @@ async function start(api: 'graph' | 'sentinel', dataDir?: string): Promise<Local
   return s;
 }
 
-async function waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v).slice(0, 500)}\n${stack.output().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 const graph = (method: string, path: string, body?: unknown) => emulatorCall<Json>(stack.graphUrl, ca, method, path, body);
 const graphIncident = async (id: string) => (await graph('GET', `/_emulator/incidents/${id}`)).json;
 const received = async (): Promise<ReceivedRequest[]> => (await emulatorCall<Json>(stack.sinkUrl, ca, 'GET', '/_emulator/received')).json;
@@ -72,11 +61,12 @@ async function poll(): Promise<Json> {
     body: '{"input":""}',
   });
   expect(run.status).toBe(202);
-  return waitFor(
+  return stack.waitFor(
     'the poll to finish',
     lastPoll,
     (p) =>
       Boolean(p?.lastPollFinishedAt) && p.lastPollFinishedAt !== before?.lastPollFinishedAt && p.lastPollStartedAt <= p.lastPollFinishedAt,
+    30_000,
   );
 }
 async function lastPoll(): Promise<Json> {
@@ -86,7 +76,7 @@ async function lastPoll(): Promise<Json> {
 
 /** Waits until the sink holds `n` requests, then a little longer to see that no more come. */
 async function receivedExactly(n: number): Promise<ReceivedRequest[]> {
-  await waitFor('the deliveries at the sink', received, (r) => r.length >= n);
+  await stack.waitFor('the deliveries at the sink', received, (r) => r.length >= n, 30_000);
   await new Promise((r) => setTimeout(r, 1500));
   const all = await received();
   expect(all.map((r) => r.path).sort()).toHaveLength(n);
@@ -156,10 +146,11 @@ describe('a Graph workspace on the local stack', () => {
         .sort(),
     ).toEqual(sorted);
 
-    const annotated = await waitFor(
+    const annotated = await stack.waitFor(
       'the tag and one comment per destination in Graph',
       async () => Promise.all(matching.map(graphIncident)),
       (list) => list.every((g: Json) => g.comments.length === DESTINATION_COUNT),
+      30_000,
     );
     for (const g of annotated) {
       expect(g.customTags).toEqual([TAG]);

@@ -1,5 +1,6 @@
 // The local stack end to end, as a user runs it: `npm start`'s entry point as a child process, HTTP in, records out
 // in the Logs Ingestion emulator.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import { emulatorCall } from '../support/emulatorClient.js';
@@ -7,10 +8,11 @@ import { type LocalStackProcess, startLocalStackProcess } from '../support/local
 
 let stack: LocalStackProcess;
 let ca: string;
+/** How many destinations the sample settings have: each gets every forwarded incident. */
+const destinations = (JSON.parse(JSON.parse(readFileSync('local.settings.sample.json', 'utf8')).Values.DESTINATIONS) as unknown[]).length;
 
 beforeAll(async () => {
   stack = await startLocalStackProcess();
-  const { readFileSync } = await import('node:fs');
   ca = readFileSync(stack.caFile, 'utf8');
 }, 60_000);
 
@@ -18,17 +20,6 @@ afterAll(async () => {
   const code = await stack?.stop();
   expect(code).toBe(0);
 });
-
-async function waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v).slice(0, 500)}\n${stack.output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const records = async (stream: string) =>
   (await emulatorCall(stack.logsUrl, ca, 'GET', `/_emulator/records?stream=${stream}`)).json as JsonRecord[];
@@ -80,12 +71,12 @@ describe('local stack', () => {
     });
     expect(generic.status).toBe(202);
 
-    const hits = await waitFor(
+    const hits = await stack.waitFor(
       'new_hits record',
       () => records('Custom-new_hits_CL'),
       (r) => r.length === 1,
     );
-    const webhook = await waitFor(
+    const webhook = await stack.waitFor(
       'generic record',
       () => records('Custom-WebhookEvents_CL'),
       (r) => r.length === 1,
@@ -142,11 +133,14 @@ describe('local stack', () => {
       headers: Record<string, string>;
       json?: { type?: string; subject?: string; data?: { title?: string } };
     };
-    const received = await waitFor(
-      'the incident at the sink',
+    // The sample's other destinations (SIGNL4, PagerDuty, Slack) are at the sink too, under their own paths.
+    const all = await stack.waitFor(
+      'the incident at every destination',
       async () => (await emulatorCall(stack.sinkUrl, ca, 'GET', '/_emulator/received')).json as Received[],
-      (r) => r.length >= 1,
+      (r) => r.length >= destinations,
     );
+    expect(all).toHaveLength(destinations);
+    const received = all.filter((r) => r.path === '/hooks/sentinel');
     expect(received).toHaveLength(1);
     expect(received[0]?.headers['content-type']).toMatch(/^application\/cloudevents\+json/);
     expect(received[0]?.headers['webhook-signature']).toMatch(/^v1,/);
@@ -156,12 +150,12 @@ describe('local stack', () => {
       data: { title: 'Brute force on admin portal' },
     });
     type Incident = { properties: { labels: { labelName: string }[] }; comments: { properties: { message: string } }[] };
-    const incident = await waitFor(
+    const incident = await stack.waitFor(
       'the tag and comment in Sentinel',
       async () => (await emulatorCall(stack.sentinelUrl, ca, 'GET', `/_emulator/incidents/${seed[0]?.name}`)).json as Incident,
-      (i) => i.comments?.length === 1,
+      (i) => i.comments?.length === destinations,
     );
     expect(incident.properties.labels.map((l) => l.labelName)).toContain('SentinelBridge');
-    expect(incident.comments[0]?.properties.message).toContain('local-sink');
+    expect(incident.comments.filter((c) => c.properties.message.includes('"local-sink"'))).toHaveLength(1);
   });
 });

@@ -1,9 +1,17 @@
-// The destination sink: any path and method → 200 {"ok":true}, every request kept raw at /_emulator/received, faults.
+// The destination sink: any path and method → 200 {"ok":true}, every request kept raw at /_emulator/received, faults;
+// with tls, HTTPS on the same port.
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sendToDestination } from '../../shared/destinations/send.js';
 import { freePort } from '../../tools/dev/azurite.js';
 import type { ReceivedRequest, RunningEmulator } from '../../tools/emulators/server.js';
 import { startSink } from '../../tools/emulators/sink.js';
+import { emulatorTls } from '../../tools/emulators/tls.js';
+import { pagerDutySignature } from '../../tools/emulators/vendorCallbacks.js';
 
 let sink: RunningEmulator;
 
@@ -146,8 +154,59 @@ describe('sink emulator', () => {
     expect((await send('POST', '/h', '{}')).status).toBe(200);
   });
 
+  it('plays a vendor callback signed as the vendor does, replays it byte for byte; a bad spec → 400 naming the field', async () => {
+    const target = `${sink.url}/bridge/callback`;
+    const spec = { vendor: 'pagerduty', url: target, secrets: 'pd-secret', incidentId: 'Q1LOCAL', action: 'acknowledge' };
+    const played = await send('POST', '/_emulator/play', JSON.stringify(spec));
+    expect(played.status).toBe(200);
+    const { sent, answer } = JSON.parse(played.text) as { sent: { body: string; headers: Record<string, string> }; answer: unknown };
+    expect(answer).toMatchObject({ status: 200, json: { ok: true } });
+    expect(sent.headers['x-pagerduty-signature']).toBe(pagerDutySignature('pd-secret', sent.body));
+    const again = await send('POST', '/_emulator/play', JSON.stringify({ vendor: 'replay', request: sent }));
+    expect(again.status).toBe(200);
+    const log = await received();
+    expect(log.map((r) => r.path)).toEqual(['/bridge/callback', '/bridge/callback']);
+    expect(log[1]?.body).toBe(log[0]?.body);
+    expect(log[0]?.headers['x-pagerduty-signature']).toBe(sent.headers['x-pagerduty-signature']);
+
+    const bad = await send('POST', '/_emulator/play', JSON.stringify({ ...spec, action: 'snooze' }));
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).error).toMatch(/^action: /);
+    expect((await send('POST', '/_emulator/play', 'not json')).status).toBe(400);
+    const unreachable = await send('POST', '/_emulator/play', JSON.stringify({ ...spec, url: `http://127.0.0.1:${await freePort()}/x` }));
+    expect(unreachable.status).toBe(502);
+  });
+
   it('unknown /_emulator routes are 404 and are not logged as deliveries', async () => {
     expect((await send('GET', '/_emulator/records')).status).toBe(404);
     expect(await received()).toEqual([]);
+  });
+});
+
+describe('sink emulator with tls', () => {
+  it("serves HTTPS on the same port as HTTP, one log; the bridge's sender reaches it only when it trusts the emulators' CA", async () => {
+    const tls = await emulatorTls(mkdtempSync(join(tmpdir(), 'sink-tls-')));
+    const both = await startSink({ port: await freePort(), tls });
+    try {
+      expect(both.httpsUrl).toBe(both.url.replace(/^http:/, 'https:'));
+      const destination = { name: 'response', type: 'slack', url: `${both.httpsUrl}/slack/actions/1` } as const;
+      const request = { headers: { 'content-type': 'application/json' }, body: '{"replace_original":true}' };
+      const options = { allowPrivate: false, timeoutMs: 5000 };
+      expect(await sendToDestination(destination, request, { ...options, ca: tls.ca })).toMatchObject({ ok: true, status: 200 });
+      const untrusted = await sendToDestination(destination, request, options);
+      expect(untrusted).toMatchObject({ ok: false, retryable: true });
+      expect(untrusted.ok ? '' : untrusted.error).toMatch(/certificate/i);
+      const plain = await fetch(`${both.url}/hooks/sentinel`, { method: 'POST', body: '{}' });
+      expect(plain.status).toBe(200);
+      const log = (await (await fetch(`${both.url}/_emulator/received`)).json()) as ReceivedRequest[];
+      expect(log.map((r) => r.path)).toEqual(['/slack/actions/1', '/hooks/sentinel']);
+      expect(log[0]?.json).toEqual({ replace_original: true });
+      // A connection that never sends a byte (neither protocol yet) does not keep close() waiting.
+      const idle = net.connect(both.port, '127.0.0.1');
+      await new Promise((r) => idle.once('connect', r));
+      idle.on('error', () => undefined);
+    } finally {
+      await both.close();
+    }
   });
 });

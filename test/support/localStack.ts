@@ -12,9 +12,13 @@ export interface LocalStackProcess {
   sentinelUrl: string;
   sinkUrl: string;
   graphUrl: string;
+  /** The PagerDuty REST emulator. */
+  pagerdutyUrl: string;
   caFile: string;
   dataDir: string;
   output(): string;
+  /** Polls `read` until `done` holds; after `timeoutMs` throws with the last value and the stack's output. */
+  waitFor<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs?: number): Promise<T>;
   /** SIGINT; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -51,11 +55,11 @@ async function startOnFreePorts(env: Record<string, string>, reuse?: string): Pr
   const caFile = join(dataDir, 'emulator-ca.pem');
   const sample = (JSON.parse(readFileSync('local.settings.sample.json', 'utf8')) as { Values: Record<string, string> }).Values;
   const rules = (JSON.parse(sample.LOGS_INGESTION_RULES ?? '[]') as { endpoint: string }[]).map((r) => ({ ...r, endpoint: logsUrl }));
-  // The sample's sink URL, in the sample's destinations or in `env`'s, points at this stack's sink.
-  const destinations = (JSON.parse(env.DESTINATIONS ?? sample.DESTINATIONS ?? '[]') as { url: string }[]).map((d) => ({
-    ...d,
-    url: d.url.replace('http://127.0.0.1:7445', sinkUrl),
-  }));
+  const pagerdutyUrl = `https://127.0.0.1:${ports.PAGERDUTY_EMULATOR_PORT}`;
+  // The sample's destinations (or `env`'s) name the default sink and PagerDuty REST emulator ports: this stack's instead.
+  const destinations = (env.DESTINATIONS ?? sample.DESTINATIONS ?? '[]')
+    .replaceAll('127.0.0.1:7445', `127.0.0.1:${ports.SINK_PORT}`)
+    .replaceAll('127.0.0.1:7448', `127.0.0.1:${ports.PAGERDUTY_EMULATOR_PORT}`);
   const childEnv: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
@@ -71,7 +75,7 @@ async function startOnFreePorts(env: Record<string, string>, reuse?: string): Pr
     GRAPH_ENDPOINT: graphUrl,
     LOG_LEVEL: 'warn',
     ...env,
-    DESTINATIONS: JSON.stringify(destinations),
+    DESTINATIONS: destinations,
   };
   const stack = await spawnLocalStack(childEnv, 30_000);
   return {
@@ -80,9 +84,20 @@ async function startOnFreePorts(env: Record<string, string>, reuse?: string): Pr
     sentinelUrl,
     sinkUrl,
     graphUrl,
+    pagerdutyUrl,
     caFile,
     dataDir,
     output: stack.output,
+    async waitFor(what, read, done, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const v = await read();
+        if (done(v)) return v;
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v).slice(0, 800)}\n${stack.output()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
     stop: stack.stop,
   };
 }

@@ -2,11 +2,14 @@
 // port, else starts one (and stops it at the end). Posts each kind of input the bridge takes, shows each answer,
 // waits for the rows in the Logs Ingestion emulator, shows /api/status, and — when the incident functions are wired —
 // seeds two incidents in the Sentinel emulator, runs the poll, and shows what the destination sink got and how the
-// incidents were labelled and commented. Exits non-zero when an expected step fails.
+// incidents were labelled and commented; then a SIGNL4 round trip: "acknowledge" and "close" as SIGNL4 sends them
+// to the bridge's callback route, and the owner, status, classification and comments they leave in the Sentinel emulator.
+// Exits non-zero when an expected step fails.
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TargetStatus } from '../../shared/operations/status.js';
 import { localSettingsValues } from '../dev/settings.js';
+import type { CallbackSpec, VendorRequest } from '../emulators/vendorCallbacks.js';
 import { type Answer, call, callEmulator, waitFor } from './client.js';
 import { type DemoStack, demoStack } from './stack.js';
 
@@ -287,7 +290,8 @@ async function incidentTour(stack: DemoStack, ca: string): Promise<void> {
     else say(`    ${short(r.body, 200)}`);
   }
 
-  step(`Back in Sentinel: the label "${tag}" and one comment per destination`);
+  const destinationCount = (JSON.parse(setting('DESTINATIONS') ?? '[]') as unknown[]).length;
+  step(`Back in Sentinel: the label "${tag}" and one comment per destination (${destinationCount})`);
   for (const s of seeds) {
     const { value, ok } = await waitFor(
       () =>
@@ -296,7 +300,8 @@ async function incidentTour(stack: DemoStack, ca: string): Promise<void> {
           'GET',
           `${stack.sentinelUrl}/_emulator/incidents/${s.name}`,
         ),
-      (res) => Boolean(res.json?.properties?.labels?.some((l) => l.labelName === tag) && res.json.comments?.length),
+      (res) =>
+        Boolean(res.json?.properties?.labels?.some((l) => l.labelName === tag) && (res.json.comments?.length ?? 0) >= destinationCount),
       30_000,
     );
     const labels = value.json?.properties?.labels?.map((l) => l.labelName) ?? [];
@@ -304,10 +309,119 @@ async function incidentTour(stack: DemoStack, ca: string): Promise<void> {
     say(`  ${s.properties.title}`);
     say(`    labels:   ${labels.join(', ') || '—'}`);
     for (const c of comments) say(`    comment:  ${short(c, 110)}`);
-    if (!ok) bad(`incident ${s.name}: label ${tag} and a comment did not appear within 30 s`);
+    if (!ok) bad(`incident ${s.name}: label ${tag} and ${destinationCount} comment(s) did not appear within 30 s`);
   }
   const status = await call<{ lastPoll?: unknown }>('GET', `${stack.hostUrl}/api/status`);
   say(`GET /api/status → lastPoll: ${short(status.json?.lastPoll ?? null, 300)}`);
+  const [first] = seeds;
+  if (first) await signl4RoundTrip(stack, ca, first.name);
+}
+
+interface SentinelIncident {
+  properties?: {
+    status?: string;
+    owner?: { assignedTo?: string; email?: string; userPrincipalName?: string };
+    classification?: string;
+    classificationReason?: string;
+    classificationComment?: string;
+  };
+  comments?: { properties: { message: string } }[];
+}
+
+/** The incident as the Sentinel emulator has it, with the comments a destination's callbacks wrote. */
+async function showIncident(stack: DemoStack, ca: string, name: string, destination: string): Promise<SentinelIncident> {
+  const res = await callEmulator<SentinelIncident>(ca, 'GET', `${stack.sentinelUrl}/_emulator/incidents/${name}`);
+  const p = res.json?.properties ?? {};
+  const owner = p.owner?.userPrincipalName ?? p.owner?.email ?? p.owner?.assignedTo;
+  say(`  Sentinel: status ${p.status ?? '?'} · owner ${owner ?? '—'}`);
+  if (p.classification)
+    say(
+      `            classification ${p.classification}${p.classificationReason ? ` / ${p.classificationReason}` : ''} · closing comment "${p.classificationComment ?? ''}"`,
+    );
+  for (const c of res.json?.comments ?? [])
+    if (c.properties.message.includes(` in ${destination}`)) say(`            comment: ${short(c.properties.message, 110)}`);
+  return res.json ?? {};
+}
+
+/** The sink, as SIGNL4, sends its outbound webhook to the bridge's callback route; prints and checks the answer. */
+async function playSignl4(stack: DemoStack, spec: CallbackSpec, expected: number, result: string): Promise<VendorRequest | undefined> {
+  const res = await call<{ sent?: VendorRequest; answer?: { status: number; json?: { result?: string }; text?: string }; error?: string }>(
+    'POST',
+    `${stack.sinkUrl}/_emulator/play`,
+    JSON.stringify(spec),
+    { 'content-type': 'application/json' },
+  );
+  const { sent, answer } = res.json ?? {};
+  if (res.status !== 200 || !sent || !answer) {
+    bad(`the sink could not play the callback: ${res.status} ${short(res.text, 300)}`);
+    return undefined;
+  }
+  const shown = new URL(sent.url);
+  shown.searchParams.delete('secret');
+  const where = `${shown.pathname}${shown.search ? `${shown.search}&` : '?'}secret=<callbackSecret>`;
+  const body = JSON.parse(sent.body) as { eventType: number; alert: { statusCode: number } };
+  say(`→ POST ${where}  eventType ${body.eventType}, alert.statusCode ${body.alert.statusCode}`);
+  const shownAnswer = answer.json ?? answer.text ?? '(no body)';
+  say(`← ${answer.status} ${short(shownAnswer, 400)}`);
+  const got = answer.json?.result;
+  if (answer.status === expected && got === result) good(`answered ${expected} {"result":"${result}"}`);
+  else bad(`the callback answered ${answer.status} ${short(shownAnswer, 200)}, expected ${expected} {"result":"${result}"}`);
+  return sent;
+}
+
+async function signl4RoundTrip(stack: DemoStack, ca: string, name: string): Promise<void> {
+  const destinations = JSON.parse(setting('DESTINATIONS') ?? '[]') as {
+    name: string;
+    type: string;
+    url: string;
+    callbackSecret?: string;
+  }[];
+  const signl4 = destinations.find((d) => d.type === 'signl4' && typeof d.callbackSecret === 'string');
+  step('Two-way sync with SIGNL4: what SIGNL4 got (its inbound webhook format; the sink stands in for connect.signl4.com)');
+  if (!signl4?.callbackSecret) {
+    bad(`no SIGNL4 destination with a callbackSecret in DESTINATIONS (settings: ${settingsFile})`);
+    return;
+  }
+  const sink = await call<{ path: string; body: string; json?: Row }[]>('GET', `${stack.sinkUrl}/_emulator/received`);
+  const alert = (Array.isArray(sink.json) ? sink.json : []).find((r) => r.path === new URL(signl4.url).pathname && r.body.includes(name));
+  if (!alert?.json) {
+    bad(`the sink has no SIGNL4 alert for ${name} at ${new URL(signl4.url).pathname}`);
+    return;
+  }
+  for (const k of ['Title', 'Message', 'X-S4-ExternalID', 'X-S4-Status']) say(`  ${k.padEnd(16)} ${short(alert.json[k], 90)}`);
+  good(`destination "${signl4.name}": X-S4-ExternalID is the incident name, which SIGNL4 hands back in its callbacks`);
+
+  const url = `${stack.hostUrl}/api/incidents/${signl4.name}/callback`;
+  const user = { name: 'Rene', email: 'rene@contoso.com', id: randomUUID() };
+  const callback = (action: 'acknowledge' | 'close'): CallbackSpec => ({
+    vendor: 'signl4',
+    url,
+    secret: signl4.callbackSecret as string,
+    externalId: name,
+    action,
+    user,
+  });
+
+  step("Rene acknowledges the alert in the SIGNL4 app: SIGNL4's outbound webhook (the sink plays it) calls the bridge, secret in the URL");
+  await playSignl4(stack, callback('acknowledge'), 200, 'applied');
+  const active = await showIncident(stack, ca, name, signl4.name);
+  if (active.properties?.status === 'Active' && active.properties.owner?.email === user.email) good('owner + Active in Sentinel');
+  else bad(`expected Active with owner ${user.email}, Sentinel has ${short(active.properties, 200)}`);
+
+  step('Rene closes the alert in SIGNL4');
+  const close = await playSignl4(stack, callback('close'), 200, 'applied');
+  const closed = await showIncident(stack, ca, name, signl4.name);
+  const comments = (closed.comments ?? []).filter((c) => c.properties.message.includes(` in ${signl4.name}`));
+  if (closed.properties?.status === 'Closed' && closed.properties.classification && comments.length === 2)
+    good(`Closed as ${closed.properties.classification}, one comment per change naming "${signl4.name}"`);
+  else bad(`expected Closed with a classification and 2 comments from ${signl4.name}, Sentinel has ${short(closed, 300)}`);
+
+  step('SIGNL4 delivers the same close again (vendors retry): nothing changes twice');
+  if (!close) return;
+  await playSignl4(stack, { vendor: 'replay', request: close }, 202, 'duplicate');
+  const again = await callEmulator<SentinelIncident>(ca, 'GET', `${stack.sentinelUrl}/_emulator/incidents/${name}`);
+  if (JSON.stringify(again.json) === JSON.stringify(closed)) good('the incident is unchanged');
+  else bad('the repeated close changed the incident');
 }
 
 async function main(): Promise<void> {
@@ -364,7 +478,9 @@ async function main(): Promise<void> {
     if (stack.started) console.log(`\nLast lines of the stack's output:\n${stack.output().split('\n').slice(-40).join('\n')}`);
     process.exit(1);
   }
-  console.log('\nTour complete: events in → packed on the queue → delivered to Log Analytics (emulated); incidents out when wired.');
+  console.log(
+    '\nTour complete: events in → packed on the queue → delivered to Log Analytics (emulated); incidents out to the destinations and, from SIGNL4, back into Sentinel.',
+  );
   process.exit(0);
 }
 

@@ -38,7 +38,7 @@ interface EmulatorSpec {
 export const EMULATORS = {
   logsIngestion: { label: 'logs ingestion', portEnv: 'LOGS_INGESTION_EMULATOR_PORT', defaultPort: 7443, start: (ctx, port) => startLogsIngestionEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls, ...(ctx.catalogOptions ? { catalogOptions: ctx.catalogOptions } : {}), ...(ctx.rules ? { rules: ctx.rules } : {}) }) },
   sentinel: { label: 'sentinel', portEnv: 'SENTINEL_EMULATOR_PORT', defaultPort: 7444, start: (ctx, port) => startSentinelEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls, ...(ctx.workspaces ? { workspaces: ctx.workspaces } : {}) }) },
-  sink: { label: 'destination sink', portEnv: 'SINK_PORT', defaultPort: 7445, start: (_ctx, port) => startSink({ port }) },
+  sink: { label: 'destination sink', portEnv: 'SINK_PORT', defaultPort: 7445, start: (ctx, port) => startSink({ port, tls: ctx.tls }) },
   graph: { label: 'graph security', portEnv: 'GRAPH_EMULATOR_PORT', defaultPort: 7446, start: (ctx, port) => startGraphEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls }) },
   logAnalyticsQuery: { label: 'log analytics query', portEnv: 'LOG_ANALYTICS_EMULATOR_PORT', defaultPort: 7447, start: (ctx, port) => startLogAnalyticsQueryEmulator({ port, dataDir: ctx.stateDir, tls: ctx.tls }) },
   pagerduty: { label: 'pagerduty rest', portEnv: 'PAGERDUTY_EMULATOR_PORT', defaultPort: 7448, start: (ctx, port) => startPagerDutyEmulator({ port, tls: ctx.tls, apiKeys: [LOCAL_PAGERDUTY_REST_KEY] }) },

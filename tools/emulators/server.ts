@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { EmulatorTls } from './tls.js';
@@ -49,6 +49,8 @@ export interface EmulatorOptions {
   port: number;
   /** HTTPS when given. */
   tls?: EmulatorTls;
+  /** With `tls`: plain HTTP on the same port too (told apart by the first byte: a TLS handshake starts with 0x16). */
+  plainToo?: boolean;
   /** Routes of the emulated service; return undefined for 404. */
   handle(req: EmulatorRequest): Promise<Reply | undefined> | Reply | undefined;
   /** Extra /_emulator/* routes of this emulator (records, incidents, …). */
@@ -59,6 +61,8 @@ export interface EmulatorOptions {
 
 export interface RunningEmulator {
   url: string;
+  /** The same port over HTTPS, when it serves both (the sink). */
+  httpsUrl?: string;
   port: number;
   close(): Promise<void>;
 }
@@ -170,18 +174,38 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
   };
 
-  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : http.createServer(listener);
+  const secure = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, listener) : undefined;
+  const plain = !secure || options.plainToo ? http.createServer(listener) : undefined;
+  const both = secure && plain;
+  // One port for both: the first byte of a connection says which server gets it. Until then the socket is ours to close.
+  const undecided = new Set<net.Socket>();
+  const server: net.Server = both
+    ? net.createServer((socket) => {
+        undecided.add(socket);
+        socket.once('close', () => undecided.delete(socket));
+        socket.once('readable', () => {
+          undecided.delete(socket);
+          const first = socket.read(1) as Buffer | null;
+          if (!first) return socket.destroy();
+          socket.unshift(first);
+          (first[0] === 0x16 ? secure : plain).emit('connection', socket);
+        });
+      })
+    : (secure ?? (plain as http.Server));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const servers = [secure, plain].filter((s): s is http.Server => s !== undefined);
   return {
     port,
-    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    url: `${secure && !plain ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ...(both ? { httpsUrl: `https://127.0.0.1:${port}` } : {}),
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
+        for (const s of servers) s.closeAllConnections();
+        for (const socket of undecided) socket.destroy();
         server.close(() => resolve());
       }),
   };

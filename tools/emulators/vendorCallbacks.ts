@@ -1,10 +1,17 @@
 // The requests SIGNL4, PagerDuty, Slack and a generic webhook receiver send to the bridge's callback route, built
 // and signed exactly as each vendor does (see shared/callbacks/* for the contracts and their sources). For the
-// e2e tests and `npm run demo`: incident → destination → "acknowledge" → owner + Active → "close" → Closed.
+// e2e tests, `npm run demo` and the sink's POST /_emulator/play: incident → destination → "acknowledge" → owner +
+// Active → "close" → Closed.
 // Bodies follow the vendors' documented samples (test/fixtures/callbacks/*); ids are fresh unless given.
 import { createHmac, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { EVENT_TYPE, SECRET_PARAMETER, STATUS_CODE } from '../../shared/callbacks/signl4.js';
-import { ACKNOWLEDGE_ACTION_ID, type CloseClassification, closeActionId } from '../../shared/destinations/slackActions.js';
+import {
+  ACKNOWLEDGE_ACTION_ID,
+  CLOSE_CLASSIFICATIONS,
+  type CloseClassification,
+  closeActionId,
+} from '../../shared/destinations/slackActions.js';
 import { webhookFor } from '../../shared/ingest/signature.js';
 
 export interface VendorRequest {
@@ -12,6 +19,26 @@ export interface VendorRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+}
+
+export interface PlayedCallback {
+  status: number;
+  /** The bridge's answer parsed as JSON (undefined when it is not JSON). */
+  json: unknown;
+  text: string;
+}
+
+/** Sends a built callback as the vendor would: one POST, the body byte for byte. */
+export async function playCallback(req: VendorRequest, timeoutMs = 15_000): Promise<PlayedCallback> {
+  const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
 }
 
 export interface VendorUser {
@@ -167,6 +194,8 @@ export interface SlackCallbackOptions {
   /** close: which "Close as …" button. */
   classification?: CloseClassification;
   user?: VendorUser;
+  /** Where the bridge updates the message (https; locally the sink's HTTPS). Default: a hooks.slack.com one. */
+  responseUrl?: string;
   now?: Date;
 }
 
@@ -184,7 +213,7 @@ export function slackCallback(o: SlackCallbackOptions): VendorRequest {
     container: { type: 'message', message_ts: `${seconds}.000200`, channel_id: 'CBR2V3XEX', is_ephemeral: false },
     trigger_id: `${seconds}.333649436676.${randomUUID().replace(/-/g, '')}`,
     channel: { id: 'CBR2V3XEX', name: 'review-updates' },
-    response_url: `https://hooks.slack.com/actions/AABA1ABCD/${seconds}/${randomUUID().replace(/-/g, '')}`,
+    response_url: o.responseUrl ?? `https://hooks.slack.com/actions/AABA1ABCD/${seconds}/${randomUUID().replace(/-/g, '')}`,
     actions: [{ action_id: actionId, block_id: 'sentinelbridge', value: o.incidentRef, type: 'button', action_ts: `${seconds}.840180` }],
   };
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
@@ -236,4 +265,68 @@ export function webhookCallback(o: WebhookCallbackOptions): VendorRequest {
     },
     body,
   };
+}
+
+// ---- One callback described as JSON (the sink's POST /_emulator/play): the builder options plus `vendor`, or a replay ----
+
+const user = z.object({ name: z.string().min(1), email: z.string().optional(), id: z.string().optional() });
+const url = z.url({ protocol: /^https?$/ });
+const dateish = z.coerce.date().optional();
+
+export const callbackSpecSchema = z.discriminatedUnion('vendor', [
+  z.object({
+    vendor: z.literal('signl4'),
+    url,
+    secret: z.string().min(1),
+    externalId: z.string().min(1),
+    action: z.enum(['acknowledge', 'close', 'note']),
+    user: user.optional(),
+    note: z.string().optional(),
+    id: z.string().optional(),
+    now: dateish,
+  }),
+  z.object({
+    vendor: z.literal('pagerduty'),
+    url,
+    secrets: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    incidentId: z.string().min(1),
+    action: z.enum(['acknowledge', 'close', 'note', 'reassign']),
+    agent: user.optional(),
+    note: z.string().optional(),
+    assignee: user.optional(),
+    eventId: z.string().optional(),
+    now: dateish,
+  }),
+  z.object({
+    vendor: z.literal('slack'),
+    url,
+    signingSecret: z.string().min(1),
+    incidentRef: z.string().min(1),
+    action: z.enum(['acknowledge', 'close']),
+    classification: z.enum(CLOSE_CLASSIFICATIONS).optional(),
+    user: user.optional(),
+    responseUrl: z.url({ protocol: /^https$/ }).optional(),
+    now: dateish,
+  }),
+  // The same request again, byte for byte: a vendor's repeated delivery.
+  z.object({
+    vendor: z.literal('replay'),
+    request: z.object({ method: z.literal('POST'), url, headers: z.record(z.string(), z.string()), body: z.string() }),
+  }),
+]);
+
+export type CallbackSpec = z.output<typeof callbackSpecSchema>;
+
+/** The vendor's request for a spec. */
+export function vendorCallback(spec: CallbackSpec): VendorRequest {
+  switch (spec.vendor) {
+    case 'signl4':
+      return signl4Callback(spec);
+    case 'pagerduty':
+      return pagerDutyCallback(spec);
+    case 'slack':
+      return slackCallback(spec);
+    case 'replay':
+      return spec.request;
+  }
 }
