@@ -13,6 +13,7 @@ import { sendToDestination } from './destinations/send.js';
 import type { IncidentDeps } from './incidents/deps.js';
 import { createGraphClient, type GraphClient } from './incidents/graphClient.js';
 import { createSentinelClient, type SentinelClient } from './incidents/sentinelClient.js';
+import { InflightBudget } from './ingest/budget.js';
 import { GroupCommitter } from './ingest/enqueue.js';
 import type { IngestDeps } from './ingest/handlers.js';
 import { ReplayStore } from './ingest/replays.js';
@@ -95,6 +96,8 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     config,
     catalog,
     committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS),
+    groupWriter: writer,
+    budget: new InflightBudget(config.INGEST_INFLIGHT_MB * 1024 * 1024),
     originals: reliability.originals,
     replays: new ReplayStore(storage.table(TABLES.replays), date),
     log,

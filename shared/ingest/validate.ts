@@ -47,13 +47,40 @@ export interface ValidateOptions {
   originalUrl?: (blob: string) => string;
 }
 
-export function validateElements(elements: readonly unknown[], options: ValidateOptions): ValidatedBatch {
+/** Where validated rows go, one at a time (a request's packer, or the lists of validateElements). */
+export interface RowSink {
+  add(stream: string, row: JsonRecord): void;
+}
+
+export interface Validated {
+  /** Elements read (array items, NDJSON lines). */
+  elements: number;
+  accepted: number;
+  rejected: Rejection[];
+  originals: OriginalRecord[];
+}
+
+export function validateElements(elements: Iterable<unknown>, options: ValidateOptions): ValidatedBatch {
   const streams = new Map<string, JsonRecord[]>();
+  const sink: RowSink = {
+    add(stream, row) {
+      const list = streams.get(stream);
+      if (list) list.push(row);
+      else streams.set(stream, [row]);
+    },
+  };
+  const { accepted, rejected, originals } = validateInto(elements, options, sink);
+  return { streams, accepted, rejected, originals };
+}
+
+/** Validates elements as they come and hands each row to `sink`: no element is held after its row is made. */
+export function validateInto(elements: Iterable<unknown>, options: ValidateOptions, sink: RowSink): Validated {
   const rejected: Rejection[] = [];
   const originals: OriginalRecord[] = [];
   const originalUrl = options.originalUrl ?? ((blob: string) => `${CONTAINERS.originals}/${blob}`);
   let accepted = 0;
-  elements.forEach((element, index) => {
+  let index = 0;
+  for (const element of elements) {
     const records = options.source.unwrap ? options.source.unwrap(element) : [element];
     for (const record of records) {
       if (!isObject(record)) {
@@ -87,10 +114,10 @@ export function validateElements(elements: readonly unknown[], options: Validate
         originals.push({ stream, eventId, blob, fields: fitted.cut, record });
         row = { ...row, Truncated: fitted.cut, OriginalRecord: originalUrl(blob) };
       }
-      const list = streams.get(stream) ?? streams.set(stream, []).get(stream);
-      list?.push(row);
+      sink.add(stream, row);
       accepted += 1;
     }
-  });
-  return { streams, accepted, rejected, originals };
+    index += 1;
+  }
+  return { elements: index, accepted, rejected, originals };
 }
