@@ -118,8 +118,11 @@ export function parseElements(body: Buffer, charset: Charset = 'utf-8'): unknown
   return [...bodyElements(body, charset)];
 }
 
-/** parseElements on the whole text: the reference the record-by-record reader falls back to for its answers. */
-function parseWhole(body: Buffer, charset: Charset): unknown[] {
+/**
+ * parseElements on the whole text: the reference the record-by-record reader falls back to for its answers (and
+ * that test/unit/body.stream.test.ts holds it to).
+ */
+export function parseWhole(body: Buffer, charset: Charset): unknown[] {
   const text = decodeText(body, charset).replace(/^\uFEFF/, '');
   if (!text.trim()) throw new HttpError(400, 'request body is empty; send a JSON object, a JSON array or NDJSON');
   try {
