@@ -188,8 +188,7 @@ const PACK_AT_BYTES = 2 * 1024 * 1024;
 
 interface Pending {
   groups: GzGroup[];
-  /** Rows not packed yet, with their JSON text. */
-  rows: JsonRecord[];
+  /** JSON text of the rows not packed yet: compact, where row objects would take a few times more. */
   json: string[];
   bytes: number;
 }
@@ -206,11 +205,10 @@ export class RowPacker implements RowSink {
   add(stream: string, row: JsonRecord): void {
     let p = this.streams.get(stream);
     if (!p) {
-      p = { groups: [], rows: [], json: [], bytes: 0 };
+      p = { groups: [], json: [], bytes: 0 };
       this.streams.set(stream, p);
     }
     const json = JSON.stringify(row);
-    p.rows.push(row);
     p.json.push(json);
     p.bytes += json.length + 1;
     if (p.bytes >= PACK_AT_BYTES) this.pack(p);
@@ -220,9 +218,7 @@ export class RowPacker implements RowSink {
     const groups = packJson(p.json);
     const last = groups.pop();
     p.groups.push(...groups);
-    const from = last?.from ?? p.rows.length;
-    p.rows = p.rows.slice(from);
-    p.json = p.json.slice(from);
+    p.json = p.json.slice(last?.from ?? p.json.length);
     p.bytes = p.json.reduce((n, j) => n + j.length + 1, 0);
   }
 
@@ -231,7 +227,10 @@ export class RowPacker implements RowSink {
    * every row is in a durably written message.
    */
   async commit(committer: GroupCommitter, writer: GroupWriter, signal: AbortSignal): Promise<void> {
-    const rows = new Map([...this.streams].filter(([, p]) => p.rows.length).map(([stream, p]) => [stream, p.rows]));
+    // The rows are what they serialize to: the queue carries exactly that JSON.
+    const rows = new Map(
+      [...this.streams].filter(([, p]) => p.json.length).map(([stream, p]) => [stream, p.json.map((j) => JSON.parse(j) as JsonRecord)]),
+    );
     await Promise.all([
       committer.submit(rows, signal),
       ...[...this.streams].map(([stream, p]) => (p.groups.length ? writer.writeGroups(stream, p.groups, { abortSignal: signal }) : 0)),

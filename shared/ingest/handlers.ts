@@ -1,5 +1,6 @@
 // POST /api/events[/{source}] and the legacy Data Collector POST /api/logs.
 import { randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/index.js';
 import type { Config } from '../config.js';
@@ -19,7 +20,7 @@ import {
   WEBHOOK_TOLERANCE_MS,
 } from './signature.js';
 import { type Charset, charsetOf } from './text.js';
-import { type ValidateOptions, validateInto } from './validate.js';
+import { type ValidateOptions, Validator } from './validate.js';
 
 export interface IngestDeps {
   config: Config;
@@ -127,10 +128,23 @@ async function withinBudget(request: BridgeRequest, deps: IngestDeps, run: (leas
   }
 }
 
-/** Validates the body's elements as they are read and packs their rows as they come (RowPacker). */
-function validateBody(body: Buffer, charset: Charset, options: ValidateOptions) {
+/** Elements validated between two turns of the event loop. */
+const YIELD_EVERY = 500;
+
+/**
+ * Validates the body's elements as they are read and packs their rows as they come (RowPacker), letting the event
+ * loop turn every few hundred elements: a 30 MB body takes seconds, and the other requests on the instance (their
+ * storage writes, inside their deadline) go on meanwhile.
+ */
+async function validateBody(body: Buffer, charset: Charset, options: ValidateOptions) {
   const packer = new RowPacker();
-  return { packer, ...validateInto(bodyElements(body, charset), options, packer) };
+  const validator = new Validator(options, packer);
+  let n = 0;
+  for (const element of bodyElements(body, charset)) {
+    validator.add(element);
+    if (++n % YIELD_EVERY === 0) await setImmediate();
+  }
+  return { packer, ...validator.result() };
 }
 
 async function accept(
@@ -141,7 +155,7 @@ async function accept(
   body: Buffer,
   batchId: string,
 ): Promise<BridgeResponse> {
-  const batch = validateBody(body, charset, {
+  const batch = await validateBody(body, charset, {
     catalog: deps.catalog,
     source,
     typeHint: request.query.get('type') ?? undefined,
@@ -196,7 +210,7 @@ export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps): Prom
         const eventType = named?.type;
         if (!source) throw new Error('catalog has no generic source');
         const timeField = request.headers.get('time-generated-field') ?? undefined;
-        const batch = validateBody(body, charset, {
+        const batch = await validateBody(body, charset, {
           catalog: deps.catalog,
           source,
           eventType,

@@ -75,13 +75,30 @@ export function validateElements(elements: Iterable<unknown>, options: ValidateO
 
 /** Validates elements as they come and hands each row to `sink`: no element is held after its row is made. */
 export function validateInto(elements: Iterable<unknown>, options: ValidateOptions, sink: RowSink): Validated {
-  const rejected: Rejection[] = [];
-  const originals: OriginalRecord[] = [];
-  const originalUrl = options.originalUrl ?? ((blob: string) => `${CONTAINERS.originals}/${blob}`);
-  let accepted = 0;
-  let index = 0;
-  for (const element of elements) {
+  const validator = new Validator(options, sink);
+  for (const element of elements) validator.add(element);
+  return validator.result();
+}
+
+/** validateInto one element at a time, for a caller that lets other work run between elements. */
+export class Validator {
+  private readonly rejected: Rejection[] = [];
+  private readonly originals: OriginalRecord[] = [];
+  private readonly originalUrl: (blob: string) => string;
+  private accepted = 0;
+  private index = 0;
+
+  constructor(
+    private readonly options: ValidateOptions,
+    private readonly sink: RowSink,
+  ) {
+    this.originalUrl = options.originalUrl ?? ((blob: string) => `${CONTAINERS.originals}/${blob}`);
+  }
+
+  add(element: unknown): void {
+    const { options, rejected, index } = this;
     const records = options.source.unwrap ? options.source.unwrap(element) : [element];
+    this.index += 1;
     for (const record of records) {
       if (!isObject(record)) {
         rejected.push({
@@ -111,13 +128,15 @@ export function validateInto(elements: Iterable<unknown>, options: ValidateOptio
       if (fitted.cut.length) {
         const eventId = String(row.EventId);
         const blob = originalBlobName(stream, eventId);
-        originals.push({ stream, eventId, blob, fields: fitted.cut, record });
-        row = { ...row, Truncated: fitted.cut, OriginalRecord: originalUrl(blob) };
+        this.originals.push({ stream, eventId, blob, fields: fitted.cut, record });
+        row = { ...row, Truncated: fitted.cut, OriginalRecord: this.originalUrl(blob) };
       }
-      sink.add(stream, row);
-      accepted += 1;
+      this.sink.add(stream, row);
+      this.accepted += 1;
     }
-    index += 1;
   }
-  return { elements: index, accepted, rejected, originals };
+
+  result(): Validated {
+    return { elements: this.index, accepted: this.accepted, rejected: this.rejected, originals: this.originals };
+  }
 }
