@@ -172,7 +172,8 @@ export async function benchMemory(env: BenchEnv): Promise<void> {
       const mib = (n: number | undefined) => (n === undefined ? undefined : n / 1024 / 1024);
       figure(`memory: peak RSS − RSS before, ${run.label}`, 'MiB', grown / 1024 / 1024, mib(baseline));
       figure(`memory: peak RSS, ${run.label}`, 'MiB', peak / 1024 / 1024);
-      figure(`memory: (peak RSS − RSS before) ÷ bytes posted, ${run.label}`, '×', grown / (run.body.length * run.concurrent));
+      // By the decoded body: what the pipeline holds (a gzip body's wire size says nothing of it).
+      figure(`memory: (peak RSS − RSS before) ÷ decoded body bytes, ${run.label}`, '×', grown / (body.length * run.concurrent));
       if (run.concurrent > 1)
         figure(`memory: answered 202 of ${run.concurrent}, ${run.label}`, 'requests', answers.filter((a) => a.status === 202).length);
       figure(`memory: answer time (all answered), ${run.label}`, 'ms', ms);
