@@ -140,6 +140,11 @@ param ingestMaxBodyBytes int = 31457280
 param ingestGroupCommitMs int = 0
 
 @minValue(1)
+@maxValue(16384)
+@description('Request body bytes one instance processes at once, in MB (INGEST_INFLIGHT_MB); past it a new request gets 503 with Retry-After. Default: 1/8 of the instance memory (256 on 2,048 MB).')
+param ingestInflightMb int = instanceMemoryMB / 8
+
+@minValue(1)
 @maxValue(32)
 @description('Logs Ingestion chunks in flight per upload (DELIVERY_MAX_CONCURRENCY).')
 param deliveryMaxConcurrency int = 4
@@ -370,6 +375,7 @@ var appSettings = union(
     LOGS_INGESTION_RULES: string(ingestion.outputs.rules)
     INGEST_MAX_BODY_BYTES: string(ingestMaxBodyBytes)
     INGEST_GROUP_COMMIT_MS: string(ingestGroupCommitMs)
+    INGEST_INFLIGHT_MB: string(ingestInflightMb)
     DELIVERY_MAX_CONCURRENCY: string(deliveryMaxConcurrency)
     CIRCUIT_FAILURE_RATIO: circuitFailureRatio
     CIRCUIT_MIN_SAMPLES: string(circuitMinSamples)

@@ -15,6 +15,7 @@ import type { IncidentDeps } from './incidents/deps.js';
 import { createGraphClient, type GraphClient } from './incidents/graphClient.js';
 import { createKqlQueryRunner, type KqlQueryRunner } from './incidents/kqlQuery.js';
 import { createSentinelClient, type SentinelClient } from './incidents/sentinelClient.js';
+import { InflightBudget } from './ingest/budget.js';
 import { GroupCommitter } from './ingest/enqueue.js';
 import type { IngestDeps } from './ingest/handlers.js';
 import { ReplayStore } from './ingest/replays.js';
@@ -118,6 +119,8 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     config,
     catalog,
     committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS),
+    groupWriter: writer,
+    budget: new InflightBudget(config.INGEST_INFLIGHT_MB * 1024 * 1024),
     originals: reliability.originals,
     replays: new ReplayStore(storage.table(TABLES.replays), date),
     log,

@@ -199,6 +199,10 @@ export const SETTINGS = {
     schema: int(1024, 100 * 1024 * 1024).default(30 * 1024 * 1024),
     doc: 'Largest accepted request body (after gzip decoding); larger → 413. Default 30 MB as the Data Collector API allowed.',
   },
+  INGEST_INFLIGHT_MB: {
+    schema: int(1, 16 * 1024).default(256),
+    doc: "Request body bytes one instance processes at once (MB; a gzip body counts its bytes on the wire and decoded). A request that would pass it while others are in flight is answered 503 with Retry-After (a lone request always goes ahead), so concurrent large POSTs cannot run the instance out of memory. Default 256, for a 2,048 MB Flex instance (about 1/8 of its memory): four 30 MB POSTs at once peak at ~4× the bytes posted over the ~0.2 GB of an idle instance (docs/BENCHMARKS.md), so 256 MB of bodies is ~1 GB, with room left for V8's garbage-collection lag and the host's copies of refused bodies.",
+  },
   INGEST_GROUP_COMMIT_MS: {
     schema: int(0, 1000).default(0),
     doc: 'Extra time a request on an idle stream waits for others to share its queue message (milliseconds). Requests that arrive while a write is under way always share the next one.',

@@ -48,8 +48,16 @@ export async function answer(run: () => Promise<BridgeResponse>): Promise<Bridge
   }
 }
 
-/** The raw body, refused with 413 (`tooLarge`) as soon as it passes `limit` bytes — declared or streamed. */
-export async function readBody(request: Pick<BridgeRequest, 'headers' | 'body'>, limit: number, tooLarge: string): Promise<Buffer> {
+/**
+ * The raw body, refused with 413 (`tooLarge`) as soon as it passes `limit` bytes — declared or streamed. `onBytes`
+ * hears the running total after each chunk and may refuse it by throwing. Chunks are kept as views, not copies.
+ */
+export async function readBody(
+  request: Pick<BridgeRequest, 'headers' | 'body'>,
+  limit: number,
+  tooLarge: string,
+  onBytes?: (total: number) => void,
+): Promise<Buffer> {
   const declared = Number(request.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, tooLarge);
   if (!request.body) return Buffer.alloc(0);
@@ -60,11 +68,14 @@ export async function readBody(request: Pick<BridgeRequest, 'headers' | 'body'>,
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > limit) {
+    try {
+      if (total > limit) throw new HttpError(413, tooLarge);
+      onBytes?.(total);
+    } catch (e) {
       await reader.cancel();
-      throw new HttpError(413, tooLarge);
+      throw e;
     }
-    chunks.push(Buffer.from(value));
+    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   }
-  return Buffer.concat(chunks);
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { gunzip, type ZlibOptions } from 'node:zlib';
 import { isInteger, isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { type BridgeRequest, HttpError, readBody as readLimited } from '../http.js';
-import { type Charset, charsetOf, decodeText } from './text.js';
+import { type Charset, charsetOf, checkCharset, decodeText, sliceText } from './text.js';
 
 // @types/node has no overload for `info: true`, which Node documents for the convenience methods.
 const gunzipAsync = promisify(gunzip) as unknown as (raw: Buffer, options: ZlibOptions & { info: true }) => Promise<GunzipInfo>;
@@ -39,8 +39,9 @@ export function checkContentType(request: BridgeRequest): Charset {
 const tooLargeMessage = (limit: number) =>
   `request body is larger than ${limit} bytes (INGEST_MAX_BODY_BYTES); split it into smaller requests`;
 
-/** The raw body, refused with 413 as soon as it passes the limit. */
-export const readBody = (request: BridgeRequest, limit: number): Promise<Buffer> => readLimited(request, limit, tooLargeMessage(limit));
+/** The raw body, refused with 413 as soon as it passes the limit; `onBytes` hears the running total (the budget). */
+export const readBody = (request: BridgeRequest, limit: number, onBytes?: (total: number) => void): Promise<Buffer> =>
+  readLimited(request, limit, tooLargeMessage(limit), onBytes);
 
 /** Undoes Content-Encoding: gzip, holding the decoded size to the same limit. */
 export async function decodeContent(request: BridgeRequest, raw: Buffer, limit: number): Promise<Buffer> {
@@ -114,6 +115,14 @@ function parsesAlone(line: string): boolean {
  * the charset are a 400 naming the offset, a syntax error a 400 naming the line.
  */
 export function parseElements(body: Buffer, charset: Charset = 'utf-8'): unknown[] {
+  return [...bodyElements(body, charset)];
+}
+
+/**
+ * parseElements on the whole text: the reference the record-by-record reader falls back to for its answers (and
+ * that test/unit/body.stream.test.ts holds it to).
+ */
+export function parseWhole(body: Buffer, charset: Charset): unknown[] {
   const text = decodeText(body, charset).replace(/^\uFEFF/, '');
   if (!text.trim()) throw new HttpError(400, 'request body is empty; send a JSON object, a JSON array or NDJSON');
   try {
@@ -137,4 +146,121 @@ export function parseElements(body: Buffer, charset: Charset = 'utf-8'): unknown
     }
     return out;
   }
+}
+
+/**
+ * The body's elements one at a time, as parseElements gives them, without the whole body as one string and one
+ * parsed tree: a JSON array's items and NDJSON lines are each cut from the bytes, decoded and parsed alone, so at a
+ * 30 MB body only the item in hand is held beside the bytes. Anything else (one object, a number, a body that is not
+ * well formed) goes to the whole-text reader, whose answers, errors included, are the reference; an error found
+ * after some elements were handed out ends the iteration with that same answer.
+ */
+export function* bodyElements(body: Buffer, charset: Charset = 'utf-8'): Generator<unknown> {
+  checkCharset(body, charset);
+  // The BOM's bytes in UTF-8; in the one-byte charsets no byte decodes to U+FEFF.
+  const from = charset === 'utf-8' && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  const shape = shapeOf(body, from);
+  if (shape.kind === 'other') {
+    yield* parseWhole(body, charset);
+    return;
+  }
+  let handed = 0;
+  if (shape.kind === 'array') {
+    for (const [start, end] of shape.items) {
+      let element: unknown;
+      try {
+        element = parseJson(sliceText(body, charset, start, end));
+      } catch {
+        // An item that does not parse alone: the whole text does not either, and its error names the place.
+        yield* parseWhole(body, charset).slice(handed);
+        return;
+      }
+      handed += 1;
+      yield element;
+    }
+    return;
+  }
+  // Several top-level values, so the body is not one JSON document: NDJSON, line by line, as parseWhole reads it.
+  let lineNo = 0;
+  for (let start = from; start <= body.length; lineNo += 1) {
+    const nl = body.indexOf(0x0a, start);
+    const end = nl < 0 ? body.length : nl;
+    const line = sliceText(body, charset, start, end);
+    start = end + 1;
+    if (!line.trim()) continue;
+    let element: unknown;
+    try {
+      element = parseJson(line);
+    } catch (e) {
+      // The first line not parsing alone makes it not NDJSON: the document's error, from the whole-text reader.
+      if (handed === 0) yield* parseWhole(body, charset);
+      else throw new HttpError(400, `malformed NDJSON at line ${lineNo + 1}: ${(e as Error).message}`);
+      return;
+    }
+    handed += 1;
+    yield element;
+  }
+  // One non-empty line only: not NDJSON, and the whole-text reader answers with the document's error.
+  if (handed < 2) yield* parseWhole(body, charset).slice(handed);
+}
+
+type Shape = { kind: 'array'; items: [number, number][] } | { kind: 'values' } | { kind: 'other' };
+
+const isJsonSpace = (b: number | undefined) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+/**
+ * The top-level structure of the bytes, from JSON's punctuation alone (strings skipped with their escapes): one array
+ * with where each item starts and ends; several values (NDJSON); or anything else. Items are only cut here; whether
+ * they are JSON is the parser's call.
+ */
+function shapeOf(body: Buffer, from: number): Shape {
+  let i = from;
+  while (isJsonSpace(body[i])) i += 1;
+  if (i >= body.length) return { kind: 'other' };
+  const first = body[i];
+  const items: [number, number][] = [];
+  let depth = 0;
+  let itemStart = -1;
+  const isArray = first === 0x5b;
+  for (; i < body.length; i += 1) {
+    const b = body[i] as number;
+    if (b === 0x22) {
+      if (depth === 1 && isArray && itemStart < 0) itemStart = i;
+      // A string: to its closing quote, past escaped characters.
+      for (i += 1; i < body.length && body[i] !== 0x22; i += 1) if (body[i] === 0x5c) i += 1;
+      if (i >= body.length) return { kind: 'other' };
+      continue;
+    }
+    if (b === 0x5b || b === 0x7b) {
+      depth += 1;
+      if (depth === 2 && isArray && itemStart < 0) itemStart = i;
+      continue;
+    }
+    if (b === 0x5d || b === 0x7d) {
+      depth -= 1;
+      if (depth < 0 || (depth === 0 && isArray && b !== 0x5d)) return { kind: 'other' };
+      if (depth === 0) break;
+      continue;
+    }
+    if (depth === 0) {
+      // A top-level scalar: ends at the first space or punctuation.
+      if (isJsonSpace(b) || b === 0x2c || b === 0x3a) break;
+      continue;
+    }
+    if (depth === 1 && isArray) {
+      if (b === 0x2c) {
+        if (itemStart < 0) return { kind: 'other' };
+        items.push([itemStart, i]);
+        itemStart = -1;
+      } else if (itemStart < 0 && !isJsonSpace(b)) itemStart = i;
+    }
+  }
+  if (depth !== 0) return { kind: 'other' };
+  const closing = i;
+  for (i += 1; i < body.length; i += 1) if (!isJsonSpace(body[i])) return { kind: 'values' };
+  if (!isArray) return { kind: 'other' };
+  if (itemStart >= 0) items.push([itemStart, closing]);
+  // `[1,]`, `[,1]`: left to the parser's error.
+  else if (items.length > 0) return { kind: 'other' };
+  return { kind: 'array', items };
 }

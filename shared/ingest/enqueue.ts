@@ -1,7 +1,9 @@
 // Group commit: concurrent requests on one instance share
 // queue messages, and each request is answered only after every message holding its events is written.
 import type { JsonRecord } from '../catalog/types.js';
-import type { EnvelopeWriter } from '../reliability/envelopeWriter.js';
+import { type GzGroup, packJson } from '../reliability/envelope.js';
+import type { EnvelopeWriter, GroupWriter } from '../reliability/envelopeWriter.js';
+import type { RowSink } from './validate.js';
 
 /** One request's rows in a batch, and how to answer it. */
 interface Part {
@@ -178,5 +180,60 @@ export class GroupCommitter {
       st.scheduled = true;
       setTimeout(() => this.writeWhenFilled(stream, st), due - now);
     }
+  }
+}
+
+/** Serialized rows a request's stream gathers before they are packed into messages. */
+const PACK_AT_BYTES = 2 * 1024 * 1024;
+
+interface Pending {
+  groups: GzGroup[];
+  /** JSON text of the rows not packed yet: compact, where row objects would take a few times more. */
+  json: string[];
+  bytes: number;
+}
+
+/**
+ * One request's rows, packed as they are validated: every 2 MB of serialized rows becomes gzip groups of one queue
+ * message each (packJson), so a large body is held as ~1/5 of its size in gzip rather than as row objects. The last,
+ * unfilled group of each pack, and the whole of a small request, stay rows that the GroupCommitter shares with
+ * other requests, as before.
+ */
+export class RowPacker implements RowSink {
+  private readonly streams = new Map<string, Pending>();
+
+  add(stream: string, row: JsonRecord): void {
+    let p = this.streams.get(stream);
+    if (!p) {
+      p = { groups: [], json: [], bytes: 0 };
+      this.streams.set(stream, p);
+    }
+    const json = JSON.stringify(row);
+    p.json.push(json);
+    p.bytes += json.length + 1;
+    if (p.bytes >= PACK_AT_BYTES) this.pack(p);
+  }
+
+  private pack(p: Pending): void {
+    const groups = packJson(p.json);
+    const last = groups.pop();
+    p.groups.push(...groups);
+    p.json = p.json.slice(last?.from ?? p.json.length);
+    p.bytes = p.json.reduce((n, j) => n + j.length + 1, 0);
+  }
+
+  /**
+   * Writes the packed groups (each a message of its own) and submits the rest to the group committer; resolves once
+   * every row is in a durably written message.
+   */
+  async commit(committer: GroupCommitter, writer: GroupWriter, signal: AbortSignal): Promise<void> {
+    // The rows are what they serialize to: the queue carries exactly that JSON.
+    const rows = new Map(
+      [...this.streams].filter(([, p]) => p.json.length).map(([stream, p]) => [stream, p.json.map((j) => JSON.parse(j) as JsonRecord)]),
+    );
+    await Promise.all([
+      committer.submit(rows, signal),
+      ...[...this.streams].map(([stream, p]) => (p.groups.length ? writer.writeGroups(stream, p.groups, { abortSignal: signal }) : 0)),
+    ]);
   }
 }

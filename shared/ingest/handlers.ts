@@ -1,13 +1,16 @@
 // POST /api/events[/{source}] and the legacy Data Collector POST /api/logs.
 import { randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Catalog } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
-import type { OriginalStore } from '../reliability/originals.js';
+import type { GroupWriter } from '../reliability/envelopeWriter.js';
+import type { OriginalRecord, OriginalStore } from '../reliability/originals.js';
 import { withinDeadline } from '../storage/clients.js';
-import { checkContentType, decodeContent, parseElements, readBody } from './body.js';
-import { type GroupCommitter, INGEST_STORAGE_DEADLINE_MS } from './enqueue.js';
+import { bodyElements, checkContentType, decodeContent, readBody } from './body.js';
+import type { BudgetLease, InflightBudget } from './budget.js';
+import { type GroupCommitter, INGEST_STORAGE_DEADLINE_MS, RowPacker } from './enqueue.js';
 import type { Remembered, ReplayKind, ReplayStore } from './replays.js';
 import {
   checkDataCollectorHeaders,
@@ -16,13 +19,17 @@ import {
   verifyStandardWebhook,
   WEBHOOK_TOLERANCE_MS,
 } from './signature.js';
-import { charsetOf } from './text.js';
-import { type ValidatedBatch, validateElements } from './validate.js';
+import { type Charset, charsetOf } from './text.js';
+import { type ValidateOptions, Validator } from './validate.js';
 
 export interface IngestDeps {
   config: Config;
   catalog: Catalog;
   committer: GroupCommitter;
+  /** Writes the messages a large request packed while reading its body. */
+  groupWriter: GroupWriter;
+  /** Body bytes in flight on this instance (INGEST_INFLIGHT_MB): past it, a new request is a 503. */
+  budget: InflightBudget;
   log: Logger;
   /** Complete originals of records with a field cut to the 64 KB limit. */
   originals: OriginalStore;
@@ -60,11 +67,11 @@ async function onceSigned<T>(deps: IngestDeps, kind: ReplayKind, key: string, ru
  * A 503 is safe even when a write that timed out did land after all: the sender retries, and the resent events carry
  * the same content-derived EventId, so a duplicate shows in `summarize count() by EventId` (README "Storage failures").
  */
-async function commit(deps: IngestDeps, batch: ValidatedBatch, batchId: string): Promise<void> {
+async function commit(deps: IngestDeps, originals: OriginalRecord[], packer: RowPacker, batchId: string): Promise<void> {
   try {
     await withinDeadline(INGEST_STORAGE_DEADLINE_MS, 'writing the events queue', async (signal) => {
-      await deps.originals.keep(batch.originals, signal);
-      await deps.committer.submit(batch.streams, signal);
+      await deps.originals.keep(originals, signal);
+      await packer.commit(deps.committer, deps.groupWriter, signal);
     });
   } catch (e) {
     deps.log.error({ batchId, err: (e as Error).message }, 'enqueue failed');
@@ -85,38 +92,79 @@ export function handleEvents(request: BridgeRequest, deps: IngestDeps): Promise<
     // Headers and the timestamp window first: nothing is read or decompressed for a request that cannot be signed.
     const signed = secret ? checkWebhookHeaders(request.headers, deps.now()) : undefined;
     const limit = deps.config.INGEST_MAX_BODY_BYTES;
-    const body = await decodeContent(request, await readBody(request, limit), limit);
-    if (!secret || !signed) return accept(request, deps, source, charset, body, randomUUID());
-    verifyStandardWebhook(secret, body, request.headers);
-    const batchId = randomUUID();
-    const windowEnd = new Date(signed.timestamp.getTime() + WEBHOOK_TOLERANCE_MS);
-    const seen = await rememberSigned(deps, 'webhook', signed.id, windowEnd, batchId);
-    // The signature covers webhook-id and body: a repeat is the same message, answered as done (Standard Webhooks'
-    // idempotency key) with the batch it became, and not stored again.
-    if (!seen.first) return json(202, { batchId: seen.batchId ?? null, accepted: 0, rejected: [], duplicate: true, webhookId: signed.id });
-    return onceSigned(deps, 'webhook', signed.id, () => accept(request, deps, source, charset, body, batchId));
+    return withinBudget(request, deps, async (lease) => {
+      const raw = await readBody(request, limit, (n) => lease.growTo(n));
+      const body = await decodeContent(request, raw, limit);
+      // A decoded body is held beside the bytes it came from.
+      if (body !== raw) lease.growTo(raw.length + body.length);
+      if (!secret || !signed) return accept(request, deps, source, charset, body, randomUUID());
+      verifyStandardWebhook(secret, body, request.headers);
+      const batchId = randomUUID();
+      const windowEnd = new Date(signed.timestamp.getTime() + WEBHOOK_TOLERANCE_MS);
+      const seen = await rememberSigned(deps, 'webhook', signed.id, windowEnd, batchId);
+      // The signature covers webhook-id and body: a repeat is the same message, answered as done (Standard Webhooks'
+      // idempotency key) with the batch it became, and not stored again.
+      if (!seen.first)
+        return json(202, { batchId: seen.batchId ?? null, accepted: 0, rejected: [], duplicate: true, webhookId: signed.id });
+      return onceSigned(deps, 'webhook', signed.id, () => accept(request, deps, source, charset, body, batchId));
+    });
   });
+}
+
+/**
+ * Runs the body's part of a request inside the instance's in-flight budget: the declared Content-Length is taken
+ * before anything is read (a 503 with Retry-After when it does not fit), the bytes read as they come, and the whole
+ * share given back however the request ends.
+ */
+async function withinBudget(request: BridgeRequest, deps: IngestDeps, run: (lease: BudgetLease) => Promise<BridgeResponse>) {
+  const lease = deps.budget.lease();
+  try {
+    const declared = Number(request.headers.get('content-length'));
+    // Past the body limit it is a 413, which readBody answers.
+    if (Number.isFinite(declared) && declared <= deps.config.INGEST_MAX_BODY_BYTES) lease.growTo(declared);
+    return await run(lease);
+  } finally {
+    lease.release();
+  }
+}
+
+/** Elements validated between two turns of the event loop. */
+const YIELD_EVERY = 500;
+
+/**
+ * Validates the body's elements as they are read and packs their rows as they come (RowPacker), letting the event
+ * loop turn every few hundred elements: a 30 MB body takes seconds, and the other requests on the instance (their
+ * storage writes, inside their deadline) go on meanwhile.
+ */
+async function validateBody(body: Buffer, charset: Charset, options: ValidateOptions) {
+  const packer = new RowPacker();
+  const validator = new Validator(options, packer);
+  let n = 0;
+  for (const element of bodyElements(body, charset)) {
+    validator.add(element);
+    if (++n % YIELD_EVERY === 0) await setImmediate();
+  }
+  return { packer, ...validator.result() };
 }
 
 async function accept(
   request: BridgeRequest,
   deps: IngestDeps,
   source: NonNullable<ReturnType<Catalog['source']>>,
-  charset: ReturnType<typeof checkContentType>,
+  charset: Charset,
   body: Buffer,
   batchId: string,
 ): Promise<BridgeResponse> {
-  const elements = parseElements(body, charset);
-  if (elements.length === 0) throw new HttpError(400, 'no events: the body is an empty array');
-  const batch = validateElements(elements, {
+  const batch = await validateBody(body, charset, {
     catalog: deps.catalog,
     source,
     typeHint: request.query.get('type') ?? undefined,
     context: { receivedAt: deps.now().toISOString() },
     originalUrl: (blob) => deps.originals.urlOf(blob),
   });
+  if (batch.elements === 0) throw new HttpError(400, 'no events: the body is an empty array');
   if (batch.accepted === 0) throw new HttpError(400, 'no valid events in the request', { batchId, accepted: 0, rejected: batch.rejected });
-  await commit(deps, batch, batchId);
+  await commit(deps, batch.originals, batch.packer, batchId);
   return json(202, { batchId, accepted: batch.accepted, rejected: batch.rejected });
 }
 
@@ -144,41 +192,42 @@ export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps): Prom
     const logType = request.headers.get('log-type') ?? '';
     if (!LOG_TYPE.test(logType)) throw legacyError(400, 'InvalidLogType', 'Log-Type must be 1-100 letters, digits or underscores');
     const checked = checkDataCollectorHeaders(request.headers, deps.now().getTime());
-    const body = await readBody(request, deps.config.INGEST_MAX_BODY_BYTES);
-    verifyDataCollectorSignature({ workspaceId, sharedKey }, checked, body);
-    // The SharedKey signature covers the date and the body's length, not its bytes: a repeated Authorization value
-    // may carry another body, so it is refused (403, as the old API refused a bad signature), not taken as a retry.
-    const seen = await rememberSigned(deps, 'sharedkey', checked.authorization, checked.windowEnd);
-    if (!seen.first)
-      throw legacyError(
-        403,
-        'InvalidAuthorization',
-        'this Authorization value was already used (replay); sign every request with its own x-ms-date',
-      );
-    return onceSigned(deps, 'sharedkey', checked.authorization, async () => {
-      const elements = parseElements(body, charset);
-      const named = deps.catalog.typeForLogType(logType);
-      const source = named?.source ?? deps.catalog.source('generic');
-      const eventType = named?.type;
-      if (!source) throw new Error('catalog has no generic source');
-      const timeField = request.headers.get('time-generated-field') ?? undefined;
-      const batch = validateElements(elements, {
-        catalog: deps.catalog,
-        source,
-        eventType,
-        // A Log-Type naming a shared table says nothing about each record's type; any other names it.
-        typeHint: named && !named.type ? undefined : logType,
-        context: { receivedAt: deps.now().toISOString(), ...(timeField ? { timeField } : {}) },
-        originalUrl: (blob) => deps.originals.urlOf(blob),
-      });
-      // Legacy senders read no per-record report, so a batch is taken whole or refused whole.
-      if (batch.rejected.length)
-        throw legacyError(400, 'InvalidDataFormat', `${batch.rejected.length} record(s) are invalid; nothing was accepted`, {
-          rejected: batch.rejected,
+    return withinBudget(request, deps, async (lease) => {
+      const body = await readBody(request, deps.config.INGEST_MAX_BODY_BYTES, (n) => lease.growTo(n));
+      verifyDataCollectorSignature({ workspaceId, sharedKey }, checked, body);
+      // The SharedKey signature covers the date and the body's length, not its bytes: a repeated Authorization value
+      // may carry another body, so it is refused (403, as the old API refused a bad signature), not taken as a retry.
+      const seen = await rememberSigned(deps, 'sharedkey', checked.authorization, checked.windowEnd);
+      if (!seen.first)
+        throw legacyError(
+          403,
+          'InvalidAuthorization',
+          'this Authorization value was already used (replay); sign every request with its own x-ms-date',
+        );
+      return onceSigned(deps, 'sharedkey', checked.authorization, async () => {
+        const named = deps.catalog.typeForLogType(logType);
+        const source = named?.source ?? deps.catalog.source('generic');
+        const eventType = named?.type;
+        if (!source) throw new Error('catalog has no generic source');
+        const timeField = request.headers.get('time-generated-field') ?? undefined;
+        const batch = await validateBody(body, charset, {
+          catalog: deps.catalog,
+          source,
+          eventType,
+          // A Log-Type naming a shared table says nothing about each record's type; any other names it.
+          typeHint: named && !named.type ? undefined : logType,
+          context: { receivedAt: deps.now().toISOString(), ...(timeField ? { timeField } : {}) },
+          originalUrl: (blob) => deps.originals.urlOf(blob),
         });
-      if (batch.accepted === 0) throw legacyError(400, 'InvalidDataFormat', 'no records in the body');
-      await commit(deps, batch, randomUUID());
-      return { status: 200 };
+        // Legacy senders read no per-record report, so a batch is taken whole or refused whole.
+        if (batch.rejected.length)
+          throw legacyError(400, 'InvalidDataFormat', `${batch.rejected.length} record(s) are invalid; nothing was accepted`, {
+            rejected: batch.rejected,
+          });
+        if (batch.accepted === 0) throw legacyError(400, 'InvalidDataFormat', 'no records in the body');
+        await commit(deps, batch.originals, batch.packer, randomUUID());
+        return { status: 200 };
+      });
     });
   });
 }

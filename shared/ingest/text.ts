@@ -1,6 +1,7 @@
 // Body bytes → text in the charset the request names (Content-Type `charset=`, UTF-8 by default). Bytes that are not
 // valid in it are refused with the offset of the first one, never replaced: a replacement character would make two
 // different bodies one text, and a signature over one would then cover both.
+import { isAscii, isUtf8 } from 'node:buffer';
 import { HttpError } from '../http.js';
 
 /**
@@ -91,27 +92,39 @@ const decodeWindows1252 = (body: Buffer) =>
   body.toString('latin1').replace(/[\x80-\x9f]/g, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80] as string);
 
 /**
- * The body as text in its charset. Bytes that are not valid in it are a 400 naming the first one's offset: replacing
- * them (U+FFFD) would make two different bodies one text, and one signature would then cover both.
+ * Refuses a body with bytes that are not valid in its charset: a 400 naming the first one's offset. Replacing them
+ * (U+FFFD) would make two different bodies one text, and one signature would then cover both.
  */
-export function decodeText(body: Buffer, charset: Charset): string {
-  switch (charset) {
-    case 'utf-8':
-      return utf8Text(body, 'send UTF-8 or name the charset in Content-Type (charset=windows-1252, …)');
-    case 'us-ascii': {
-      const at = body.findIndex((b) => b > 0x7f);
-      if (at >= 0)
-        throw new HttpError(400, `body is not US-ASCII: byte ${hexByte(body[at])} at byte offset ${at}; send UTF-8 or name the charset`, {
-          byteOffset: at,
-        });
-      return body.toString('latin1');
-    }
-    case 'iso-8859-1':
-      return body.toString('latin1');
-    case 'windows-1252':
-      return decodeWindows1252(body);
+export function checkCharset(body: Buffer, charset: Charset): void {
+  if (charset === 'utf-8' && !isUtf8(body)) utf8Text(body, UTF8_ADVICE);
+  if (charset === 'us-ascii' && !isAscii(body)) {
+    const at = body.findIndex((b) => b > 0x7f);
+    throw new HttpError(400, `body is not US-ASCII: byte ${hexByte(body[at])} at byte offset ${at}; send UTF-8 or name the charset`, {
+      byteOffset: at,
+    });
   }
 }
+
+/** Bytes `start`–`end` of a body that passed checkCharset, as text; cut only at ASCII bytes (JSON punctuation). */
+export function sliceText(body: Buffer, charset: Charset, start = 0, end = body.length): string {
+  switch (charset) {
+    case 'utf-8':
+      return body.toString('utf8', start, end);
+    case 'us-ascii':
+    case 'iso-8859-1':
+      return body.toString('latin1', start, end);
+    case 'windows-1252':
+      return decodeWindows1252(body.subarray(start, end));
+  }
+}
+
+/** The body as text in its charset; bytes not valid in it are a 400 naming the first one's offset (checkCharset). */
+export function decodeText(body: Buffer, charset: Charset): string {
+  checkCharset(body, charset);
+  return sliceText(body, charset);
+}
+
+const UTF8_ADVICE = 'send UTF-8 or name the charset in Content-Type (charset=windows-1252, …)';
 
 /** The body as UTF-8 text, exactly (no replacement characters); else a 400 naming the offset and what to do. */
 export function utf8Text(body: Buffer, advice: string): string {

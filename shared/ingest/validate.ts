@@ -47,14 +47,58 @@ export interface ValidateOptions {
   originalUrl?: (blob: string) => string;
 }
 
-export function validateElements(elements: readonly unknown[], options: ValidateOptions): ValidatedBatch {
+/** Where validated rows go, one at a time (a request's packer, or the lists of validateElements). */
+export interface RowSink {
+  add(stream: string, row: JsonRecord): void;
+}
+
+export interface Validated {
+  /** Elements read (array items, NDJSON lines). */
+  elements: number;
+  accepted: number;
+  rejected: Rejection[];
+  originals: OriginalRecord[];
+}
+
+export function validateElements(elements: Iterable<unknown>, options: ValidateOptions): ValidatedBatch {
   const streams = new Map<string, JsonRecord[]>();
-  const rejected: Rejection[] = [];
-  const originals: OriginalRecord[] = [];
-  const originalUrl = options.originalUrl ?? ((blob: string) => `${CONTAINERS.originals}/${blob}`);
-  let accepted = 0;
-  elements.forEach((element, index) => {
+  const sink: RowSink = {
+    add(stream, row) {
+      const list = streams.get(stream);
+      if (list) list.push(row);
+      else streams.set(stream, [row]);
+    },
+  };
+  const { accepted, rejected, originals } = validateInto(elements, options, sink);
+  return { streams, accepted, rejected, originals };
+}
+
+/** Validates elements as they come and hands each row to `sink`: no element is held after its row is made. */
+export function validateInto(elements: Iterable<unknown>, options: ValidateOptions, sink: RowSink): Validated {
+  const validator = new Validator(options, sink);
+  for (const element of elements) validator.add(element);
+  return validator.result();
+}
+
+/** validateInto one element at a time, for a caller that lets other work run between elements. */
+export class Validator {
+  private readonly rejected: Rejection[] = [];
+  private readonly originals: OriginalRecord[] = [];
+  private readonly originalUrl: (blob: string) => string;
+  private accepted = 0;
+  private index = 0;
+
+  constructor(
+    private readonly options: ValidateOptions,
+    private readonly sink: RowSink,
+  ) {
+    this.originalUrl = options.originalUrl ?? ((blob: string) => `${CONTAINERS.originals}/${blob}`);
+  }
+
+  add(element: unknown): void {
+    const { options, rejected, index } = this;
     const records = options.source.unwrap ? options.source.unwrap(element) : [element];
+    this.index += 1;
     for (const record of records) {
       if (!isObject(record)) {
         rejected.push({
@@ -84,13 +128,15 @@ export function validateElements(elements: readonly unknown[], options: Validate
       if (fitted.cut.length) {
         const eventId = String(row.EventId);
         const blob = originalBlobName(stream, eventId);
-        originals.push({ stream, eventId, blob, fields: fitted.cut, record });
-        row = { ...row, Truncated: fitted.cut, OriginalRecord: originalUrl(blob) };
+        this.originals.push({ stream, eventId, blob, fields: fitted.cut, record });
+        row = { ...row, Truncated: fitted.cut, OriginalRecord: this.originalUrl(blob) };
       }
-      const list = streams.get(stream) ?? streams.set(stream, []).get(stream);
-      list?.push(row);
-      accepted += 1;
+      this.sink.add(stream, row);
+      this.accepted += 1;
     }
-  });
-  return { streams, accepted, rejected, originals };
+  }
+
+  result(): Validated {
+    return { elements: this.index, accepted: this.accepted, rejected: this.rejected, originals: this.originals };
+  }
 }

@@ -72,8 +72,17 @@ export function gunzipRows(data: Buffer, maxBytes = MAX_ROWS_JSON_BYTES): JsonRe
 }
 
 export function inlineEnvelope(meta: EnvelopeMeta, rows: readonly JsonRecord[], gz = gzipRows(rows)): Envelope {
-  return { v: 1, ...meta, count: rows.length, enc: 'gzip', data: gz.toString('base64') };
+  return gzipEnvelope(meta, rows.length, gz);
 }
+
+/** The envelope carrying `count` rows inline as their gzip data. */
+export const gzipEnvelope = (meta: EnvelopeMeta, count: number, gz: Buffer): Envelope => ({
+  v: 1,
+  ...meta,
+  count,
+  enc: 'gzip',
+  data: gz.toString('base64'),
+});
 
 export const messageText = (envelope: Envelope): string => JSON.stringify(envelope);
 
@@ -121,6 +130,13 @@ export interface PackedGroup {
   gz: Buffer;
 }
 
+/** Serialized rows `from`…`from + count` of a packed list, gzip-compressed as one JSON array. */
+export interface GzGroup {
+  from: number;
+  count: number;
+  gz: Buffer;
+}
+
 /** Raw JSON sampled to estimate the compression ratio of a large batch. */
 const SAMPLE_BYTES = 256 * 1024;
 
@@ -133,14 +149,21 @@ const gzipJoined = (json: readonly string[]) => gzipSync(`[${json.join(',')}]`);
  * claim-checks it.
  */
 export function packRows(rows: readonly JsonRecord[], budget = GZIP_BUDGET): PackedGroup[] {
-  if (rows.length === 0) return [];
-  const json = rows.map((r) => JSON.stringify(r));
+  return packJson(
+    rows.map((r) => JSON.stringify(r)),
+    budget,
+  ).map((g) => ({ rows: rows.slice(g.from, g.from + g.count), gz: g.gz }));
+}
+
+/** packRows for rows already serialized (each row's JSON text). */
+export function packJson(json: readonly string[], budget = GZIP_BUDGET): GzGroup[] {
+  if (json.length === 0) return [];
   const sizes = json.map((j) => Buffer.byteLength(j) + 1);
   const rawTotal = sizes.reduce((a, b) => a + b, 0);
   let ratio: number;
   if (rawTotal <= SAMPLE_BYTES) {
     const whole = gzipJoined(json);
-    if (whole.length <= budget) return [{ rows: [...rows], gz: whole }];
+    if (whole.length <= budget) return [{ from: 0, count: json.length, gz: whole }];
     ratio = whole.length / rawTotal;
   } else {
     let n = 0;
@@ -150,10 +173,10 @@ export function packRows(rows: readonly JsonRecord[], budget = GZIP_BUDGET): Pac
   }
   // Aim a little under the budget so most groups fit first time.
   const rawTarget = Math.max(1, Math.floor((budget / ratio) * 0.9));
-  const out: PackedGroup[] = [];
+  const out: GzGroup[] = [];
   const emit = (from: number, to: number) => {
     const gz = gzipJoined(json.slice(from, to));
-    if (gz.length <= budget || to - from === 1) out.push({ rows: rows.slice(from, to), gz });
+    if (gz.length <= budget || to - from === 1) out.push({ from, count: to - from, gz });
     else {
       const mid = from + Math.ceil((to - from) / 2);
       emit(from, mid);
@@ -170,6 +193,6 @@ export function packRows(rows: readonly JsonRecord[], budget = GZIP_BUDGET): Pac
     }
     currentRaw += size;
   });
-  emit(start, rows.length);
+  emit(start, json.length);
   return out;
 }
