@@ -46,6 +46,8 @@ export interface AppOverrides {
   send?: typeof sendToDestination;
   /** Custom metrics (functions/telemetry.ts builds them over OpenTelemetry); none by default. */
   metrics?: Metrics;
+  /** The event catalog (default: buildCatalog with WALLARM_TABLE), e.g. with the columns `npm run catalog:suggest` proposes. */
+  catalog?: Catalog;
 }
 
 export function createApp(config: Config, overrides: AppOverrides = {}): App {
@@ -54,7 +56,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const log = overrides.log ?? createLogger(config.LOG_LEVEL);
   const azure = overrides.azure ?? createAzureAccess(config);
   const storage = createStorage(config.storage, azure.credential);
-  const catalog = buildCatalog({ wallarmTable: config.WALLARM_TABLE });
+  const catalog = overrides.catalog ?? buildCatalog({ wallarmTable: config.WALLARM_TABLE });
   const send = overrides.send ?? sendToDestination;
   const reliability = createReliability(
     storage,
@@ -97,6 +99,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     committer: new GroupCommitter(writer, config.INGEST_GROUP_COMMIT_MS),
     originals: reliability.originals,
     replays: new ReplayStore(storage.table(TABLES.replays), date),
+    usage: reliability.usage,
     log,
     now: date,
   };

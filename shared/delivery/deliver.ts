@@ -68,6 +68,8 @@ async function handleRows(deps: DeliveryDeps, envelope: Envelope, rows: JsonReco
   }
 
   const result = await deps.sender.send(stream, rows);
+  // Counted before recordCall, whose flush (on a failure, or the interval) then writes it.
+  deps.usage.record(stream, result.deliveredBytes);
   if (result.failures.length === 0) {
     await recordCall(deps, streamTarget(stream), { ok: true, delivered: result.delivered }, 'events');
     recordLatency(

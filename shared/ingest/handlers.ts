@@ -5,6 +5,7 @@ import type { Catalog } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
 import type { OriginalStore } from '../reliability/originals.js';
+import type { Usage } from '../reliability/usage.js';
 import { withinDeadline } from '../storage/clients.js';
 import { checkContentType, decodeContent, parseElements, readBody } from './body.js';
 import { type GroupCommitter, INGEST_STORAGE_DEADLINE_MS } from './enqueue.js';
@@ -28,6 +29,8 @@ export interface IngestDeps {
   originals: OriginalStore;
   /** Signed requests seen inside their replay window. */
   replays: ReplayStore;
+  /** Counts the schema drift of accepted records (written on the stats cadence). */
+  usage: Usage;
   now(): Date;
 }
 
@@ -70,6 +73,11 @@ async function commit(deps: IngestDeps, batch: ValidatedBatch, batchId: string):
     deps.log.error({ batchId, err: (e as Error).message }, 'enqueue failed');
     throw new HttpError(503, 'events could not be stored; nothing was accepted, retry later', { batchId }, { 'retry-after': '5' });
   }
+  // Counted once stored (a 503 is retried by the sender); written at most every few minutes, and never failing the request.
+  deps.usage.addDrift(batch.drift);
+  await deps.usage.maybeFlush().catch((e: unknown) => {
+    deps.log.warn({ err: (e as Error).message }, 'schema drift counters not written; kept for the next flush');
+  });
 }
 
 export function handleEvents(request: BridgeRequest, deps: IngestDeps): Promise<BridgeResponse> {

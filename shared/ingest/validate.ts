@@ -1,9 +1,11 @@
 // Body elements → rows grouped by stream, and a report of what was rejected, by index, with the field path.
+import { DriftTally } from '../catalog/drift.js';
 import { fitRow } from '../catalog/fieldLimit.js';
 import type { Catalog } from '../catalog/index.js';
 import { type RowContext, toRow } from '../catalog/rows.js';
 import { streamOf } from '../catalog/tables.js';
 import { type EventType, isObject, type JsonRecord, type Source } from '../catalog/types.js';
+import { redactExample } from '../observability/redact.js';
 import { type OriginalRecord, originalBlobName } from '../reliability/originals.js';
 import { CONTAINERS } from '../storage/names.js';
 
@@ -20,6 +22,8 @@ export interface ValidatedBatch {
   rejected: Rejection[];
   /** Records with a field cut to the 64 KB limit: kept whole in a blob before the batch is acknowledged. */
   originals: OriginalRecord[];
+  /** Schema drift of the accepted records (fields left to RawData, mistyped columns), for the usage counters. */
+  drift: DriftTally;
 }
 
 /** Deeper records are refused: Log Analytics cannot query them usefully, and they would exhaust the stack. */
@@ -51,6 +55,7 @@ export function validateElements(elements: readonly unknown[], options: Validate
   const streams = new Map<string, JsonRecord[]>();
   const rejected: Rejection[] = [];
   const originals: OriginalRecord[] = [];
+  const drift = new DriftTally(redactExample);
   const originalUrl = options.originalUrl ?? ((blob: string) => `${CONTAINERS.originals}/${blob}`);
   let accepted = 0;
   elements.forEach((element, index) => {
@@ -78,6 +83,7 @@ export function validateElements(elements: readonly unknown[], options: Validate
         rejected.push({ index, error: result.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
         continue;
       }
+      drift.observe(type.table, record, result.seen, options.context.receivedAt);
       const stream = streamOf(type.table.table);
       const fitted = fitRow(type.table, options.catalog.columnTypes(type.table), result.row, record);
       let row = fitted.row;
@@ -92,5 +98,5 @@ export function validateElements(elements: readonly unknown[], options: Validate
       accepted += 1;
     }
   });
-  return { streams, accepted, rejected, originals };
+  return { streams, accepted, rejected, originals, drift };
 }

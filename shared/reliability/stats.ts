@@ -1,10 +1,11 @@
 // Per-stream counters in hour buckets. Counted in memory and merged into the `stats` table (ETag-safe) only when
 // something else is written anyway (a failure), by the hourly timer, or at most every few minutes — so the happy
 // path of delivery makes no table operation per message. The circuit reads its rolling window from here.
-import { isRestError } from '@azure/core-rest-pipeline';
 import { odata, type TableClient } from '@azure/data-tables';
+import { mergeEntity } from '../storage/merge.js';
 
-export const COUNTERS = ['accepted', 'delivered', 'failed', 'deadLettered', 'parked', 'okCalls', 'failedCalls'] as const;
+/** `deliveredBytes`: JSON size of the rows delivered (what Log Analytics bills, see shared/reliability/usage.ts). */
+export const COUNTERS = ['accepted', 'delivered', 'failed', 'deadLettered', 'parked', 'okCalls', 'failedCalls', 'deliveredBytes'] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counts = Record<Counter, number>;
 
@@ -13,7 +14,7 @@ export const zeroCounts = (): Counts => Object.fromEntries(COUNTERS.map((c) => [
 /** Hour bucket key, sortable: 2026112517. */
 export const hourKey = (ms: number) => new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, '');
 
-const FLUSH_EVERY_MS = 5 * 60_000;
+export const FLUSH_EVERY_MS = 5 * 60_000;
 
 interface StatsEntity extends Partial<Counts> {
   partitionKey: string;
@@ -29,6 +30,8 @@ export class Stats {
   private lastSuccess = new Map<string, string>();
   private lastFailure = new Map<string, string>();
   private lastFlush: number;
+  /** Other in-memory counters written on the same cadence (shared/reliability/usage.ts): each runs after every flush. */
+  readonly flushWith: (() => Promise<void>)[] = [];
 
   constructor(
     readonly table: TableClient,
@@ -79,6 +82,13 @@ export class Stats {
         }
       }
     }
+    for (const flush of this.flushWith) {
+      try {
+        await flush();
+      } catch (e) {
+        firstError ??= e;
+      }
+    }
     if (firstError !== undefined) throw firstError;
   }
 
@@ -92,32 +102,16 @@ export class Stats {
     if (lastFailure && !this.lastFailure.has(stream)) this.lastFailure.set(stream, lastFailure);
   }
 
-  private async merge(hour: string, stream: string, counts: Counts, lastSuccess?: string, lastFailure?: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        let current: StatsEntity | undefined;
-        try {
-          current = await this.table.getEntity<StatsEntity>(hour, stream);
-        } catch (e) {
-          if (!(isRestError(e) && e.statusCode === 404)) throw e;
-        }
-        const next: StatsEntity = { partitionKey: hour, rowKey: stream };
-        for (const c of COUNTERS) next[c] = (current?.[c] ?? 0) + counts[c];
-        const ls = lastSuccess ?? current?.lastSuccess;
-        const lf = lastFailure ?? current?.lastFailure;
-        if (ls) next.lastSuccess = ls;
-        if (lf) next.lastFailure = lf;
-        // Conditional on the ETag read (every entity read from the service has one): another writer's counts are never lost.
-        if (current) await this.table.updateEntity(next, 'Replace', { etag: current.etag });
-        else await this.table.createEntity(next);
-        return;
-      } catch (e) {
-        const status = isRestError(e) ? e.statusCode : undefined;
-        // Another instance wrote in between: read again and re-apply.
-        if ((status === 412 || status === 409) && attempt < 10) continue;
-        throw e;
-      }
-    }
+  private merge(hour: string, stream: string, counts: Counts, lastSuccess?: string, lastFailure?: string): Promise<void> {
+    return mergeEntity<Omit<StatsEntity, 'partitionKey' | 'rowKey'>>(this.table, hour, stream, (current) => {
+      const next: Omit<StatsEntity, 'partitionKey' | 'rowKey'> = {};
+      for (const c of COUNTERS) next[c] = (current?.[c] ?? 0) + counts[c];
+      const ls = lastSuccess ?? current?.lastSuccess;
+      const lf = lastFailure ?? current?.lastFailure;
+      if (ls) next.lastSuccess = ls;
+      if (lf) next.lastFailure = lf;
+      return next;
+    });
   }
 
   /** Sums of the last `hours` buckets (this one included) for a stream, flushed or not. */
