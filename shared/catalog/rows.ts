@@ -248,7 +248,8 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
     const rest = extras(record, consumed);
     if (rest) row.RawData = rest;
   }
-  return { ok: true, row, seen: { consumed, mistyped, ...(time ? { timePath: time.path } : {}) } };
+  const seen = { consumed, mistyped: mistyped.filter((m) => m.converted || !consumed.has(m.path)) };
+  return { ok: true, row, seen: time ? { ...seen, timePath: time.path } : seen };
 }
 
 /**
