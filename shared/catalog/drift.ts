@@ -117,10 +117,12 @@ export class DriftTally {
 
   /** Counts the drift of one accepted record: its fields no column took, and its mistyped columns. */
   observe(table: TableDef, record: JsonRecord, seen: RowSeen, at: string): void {
+    // An unconverted value is in RawData too, but counted once: as its column's.
+    const unconverted = new Set(seen.mistyped.filter((m) => !m.converted).map((m) => m.path));
     const walk = (obj: JsonRecord, prefix: string, depth: number) => {
       for (const [key, value] of Object.entries(obj)) {
         const path = prefix ? `${prefix}.${key}` : key;
-        if (seen.consumed.has(path) || path === seen.timePath) continue;
+        if (seen.consumed.has(path) || path === seen.timePath || unconverted.has(path)) continue;
         if (isObject(value) && depth < MAX_PATH_DEPTH) {
           walk(value, path, depth + 1);
           continue;

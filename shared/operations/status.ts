@@ -61,7 +61,7 @@ export const handleStatus = (deps: OperationsDeps): Promise<BridgeResponse> =>
 
 async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSignal: AbortSignal): Promise<BridgeResponse> {
   const s = incidents.storage;
-  const [states, parked, dead, queue, poison, poll, truncated, drift] = await Promise.all([
+  const [states, parked, dead, queue, poison, poll, truncated, drift, delivered] = await Promise.all([
     deps.circuit.list(),
     deps.parked.list(),
     deps.deadLetters.list(),
@@ -70,6 +70,7 @@ async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSi
     lastPolls(incidents),
     deps.originals.summary(abortSignal),
     deps.usage.drift(undefined, abortSignal),
+    deps.usage.delivered(24),
   ]);
   const parkedBy = sumBy(
     parked,
@@ -94,7 +95,6 @@ async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSi
       const state = stateBy.get(name);
       const window = await deps.stats.window(name, deps.config.CIRCUIT_WINDOW_HOURS);
       const calls = await deps.circuit.window(name, state ?? { target: name, enabled: true });
-      const last24h = await deps.usage.delivered(name, 24);
       return {
         name,
         enabled: state?.enabled ?? true,
@@ -105,7 +105,7 @@ async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSi
         deadLetters: deadBy.get(name) ?? 0,
         lastSuccess: window.lastSuccess ?? null,
         lastFailure: window.lastFailure ?? null,
-        last24h,
+        last24h: delivered.get(name) ?? { records: 0, bytes: 0 },
         ...(state && !state.enabled ? { disabledAt: state.disabledAt, reason: state.reason } : {}),
       } as TargetStatus;
     }),

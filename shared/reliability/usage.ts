@@ -64,10 +64,10 @@ export class Usage {
     if (bytes > 0) this.stats.add(stream, { deliveredBytes: bytes });
   }
 
-  /** Records and bytes delivered to a stream over the last `hours` hour buckets (this one included), flushed or not. */
-  async delivered(stream: string, hours: number): Promise<{ records: number; bytes: number }> {
-    const w = await this.stats.window(stream, hours);
-    return { records: w.delivered, bytes: w.deliveredBytes };
+  /** Records and bytes delivered per stream over the last `hours` hour buckets (this one included), flushed or not. */
+  async delivered(hours: number): Promise<Map<string, { records: number; bytes: number }>> {
+    const all = await this.stats.windowAll(hours);
+    return new Map([...all].map(([stream, c]) => [stream, { records: c.delivered, bytes: c.deliveredBytes }]));
   }
 
   /** Takes the drift a request counted (after its events were stored). */

@@ -134,7 +134,7 @@ describe('cost per table', () => {
     // The body the emulator got is the JSON array of the rows: [row,row,row] — each row's bytes plus commas and brackets.
     const bytes = uploads.reduce((n, u) => n + u.bytes - (u.records - 1) - 2, 0);
     expect(bytes).toBeGreaterThan(3000);
-    expect(await app.reliability.usage.delivered(WEBHOOK, 24)).toEqual({ records: 3, bytes });
+    expect((await app.reliability.usage.delivered(24)).get(WEBHOOK)).toEqual({ records: 3, bytes });
 
     await app.reliability.stats.flush();
     const status = (await handleStatus(stack.newApp())).jsonBody as {
