@@ -150,6 +150,7 @@ describe('cost per table', () => {
     const health = (await drained()).envelopes.filter((e) => e.stream === HEALTH_STREAM).flatMap((e) => e.rows);
     const row = health.find((r) => r.Stream === WEBHOOK);
     expect(row).toMatchObject({ Delivered: 3, DeliveredBytes: bytes });
-    expect((row?.SchemaDrift as { path: string; count: number }[]).find((f) => f.path === 'message')).toMatchObject({ count: 3 });
+    const driftFields = (row?.SchemaDrift ?? []) as { path: string; count: number }[];
+    expect(driftFields.find((f) => f.path === 'message')).toMatchObject({ count: 3 });
   });
 });

@@ -101,8 +101,10 @@ describe('suggested columns', () => {
     observe(tally, { AppScore: '3', AppName: 'x' });
     const drift = [{ table: MCAS_TABLE.table, fields: [...(tally.tables.get(MCAS_TABLE.table)?.values() ?? [])], overflow: 0 }];
     expect(suggestColumns(catalog, drift)).toEqual([]);
-    const stale = [{ ...drift[0], fields: [{ ...drift[0]!.fields[0]!, kind: 'undeclared' as const, path: 'AppName' }] }];
-    expect(suggestColumns(catalog, stale as typeof drift)).toEqual([]);
+    const [first] = drift[0]?.fields ?? [];
+    if (!first) throw new Error('no drift counted');
+    const stale = [{ table: MCAS_TABLE.table, fields: [{ ...first, kind: 'undeclared' as const, path: 'AppName' }], overflow: 0 }];
+    expect(suggestColumns(catalog, stale)).toEqual([]);
   });
 });
 
