@@ -57,6 +57,9 @@ async function onceSigned<T>(deps: IngestDeps, kind: ReplayKind, key: string, ru
   }
 }
 
+/** How long a request may spend writing the schema drift counters (once per instance every few minutes). */
+const DRIFT_FLUSH_DEADLINE_MS = 2_000;
+
 /**
  * Keeps the originals of cut records, then enqueues the valid rows (so no row names a blob that is not there), all
  * within INGEST_STORAGE_DEADLINE_MS; a storage failure or a write with no answer by then is a 503 with Retry-After.
@@ -73,11 +76,14 @@ async function commit(deps: IngestDeps, batch: ValidatedBatch, batchId: string):
     deps.log.error({ batchId, err: (e as Error).message }, 'enqueue failed');
     throw new HttpError(503, 'events could not be stored; nothing was accepted, retry later', { batchId }, { 'retry-after': '5' });
   }
-  // Counted once stored (a 503 is retried by the sender); written at most every few minutes, and never failing the request.
+  // Counted once stored (a 503 is retried by the sender); written at most every few minutes, briefly (what is not
+  // written in time stays counted for the next flush), and never failing the request.
   deps.usage.addDrift(batch.drift);
-  await deps.usage.maybeFlush().catch((e: unknown) => {
-    deps.log.warn({ err: (e as Error).message }, 'schema drift counters not written; kept for the next flush');
-  });
+  await withinDeadline(DRIFT_FLUSH_DEADLINE_MS, 'writing the schema drift', (signal) => deps.usage.maybeFlush(signal)).catch(
+    (e: unknown) => {
+      deps.log.warn({ err: (e as Error).message }, 'schema drift counters not written; kept for the next flush');
+    },
+  );
 }
 
 export function handleEvents(request: BridgeRequest, deps: IngestDeps): Promise<BridgeResponse> {

@@ -8,6 +8,7 @@
 // (_ResourceId, _SubscriptionId, _ItemId, _IsBillable, _BilledSize, Type) is ever sent. An estimate, not the bill:
 // `_BilledSize` in the workspace is the authority.
 import { odata, type TableClient } from '@azure/data-tables';
+import pLimit from 'p-limit';
 import { type DriftField, type DriftKind, DriftTally, driftKey, type JsonType, mergeField, type TableDrift } from '../catalog/drift.js';
 import type { ColumnType } from '../catalog/types.js';
 import { mergeEntity } from '../storage/merge.js';
@@ -44,6 +45,9 @@ const fieldOf = (e: DriftEntity): DriftField => ({
   example: e.example,
 });
 
+/** Rows merged at once: different rows never conflict, and a flush on a request's path must be short. */
+const MERGE_CONCURRENCY = 8;
+
 const entityOf = (f: DriftField): DriftEntity => ({ ...f, types: JSON.stringify(f.types) });
 
 export class Usage {
@@ -76,35 +80,50 @@ export class Usage {
   }
 
   /** Writes the drift when the stats interval has passed (ingest calls it: an instance may only ingest). */
-  async maybeFlush(): Promise<void> {
-    if (this.now() - this.lastFlush >= FLUSH_EVERY_MS) await this.flushDrift();
+  async maybeFlush(abortSignal?: AbortSignal): Promise<void> {
+    if (this.now() - this.lastFlush >= FLUSH_EVERY_MS) await this.flushDrift(abortSignal);
   }
 
   /** Merges the pending drift into the `drift` table; what fails to write is kept for the next flush and the first error thrown. */
-  async flushDrift(): Promise<void> {
+  async flushDrift(abortSignal?: AbortSignal): Promise<void> {
     const pending = this.pending;
     this.pending = new DriftTally();
     this.lastFlush = this.now();
-    let firstError: unknown;
-    for (const [table, fields] of pending.tables) {
-      for (const f of fields.values()) {
-        try {
-          await mergeEntity<DriftEntity>(this.driftTable, table, rowKeyOf(f), (cur) => entityOf(cur ? mergeField(fieldOf(cur), f) : f));
-        } catch (e) {
-          firstError ??= e;
-          this.pending.put(table, f);
-        }
-      }
-    }
-    for (const [table, n] of pending.overflow) {
-      try {
-        await mergeEntity<{ count: number }>(this.driftTable, table, OVERFLOW_ROW, (cur) => ({ count: (cur?.count ?? 0) + n }));
-      } catch (e) {
-        firstError ??= e;
-        this.pending.overflow.set(table, (this.pending.overflow.get(table) ?? 0) + n);
-      }
-    }
-    if (firstError !== undefined) throw firstError;
+    const limit = pLimit(MERGE_CONCURRENCY);
+    const results = await Promise.allSettled([
+      ...[...pending.tables].flatMap(([table, fields]) =>
+        [...fields.values()].map((f) =>
+          limit(() =>
+            mergeEntity<DriftEntity>(
+              this.driftTable,
+              table,
+              rowKeyOf(f),
+              (cur) => entityOf(cur ? mergeField(fieldOf(cur), f) : f),
+              abortSignal,
+            ).catch((e: unknown) => {
+              this.pending.put(table, f);
+              throw e;
+            }),
+          ),
+        ),
+      ),
+      ...[...pending.overflow].map(([table, n]) =>
+        limit(() =>
+          mergeEntity<{ count: number }>(
+            this.driftTable,
+            table,
+            OVERFLOW_ROW,
+            (cur) => ({ count: (cur?.count ?? 0) + n }),
+            abortSignal,
+          ).catch((e: unknown) => {
+            this.pending.overflow.set(table, (this.pending.overflow.get(table) ?? 0) + n);
+            throw e;
+          }),
+        ),
+      ),
+    ]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** The drift of every table (or one), stored and pending, most frequent first; at most MAX_PATHS_PER_TABLE fields a table. */

@@ -11,19 +11,21 @@ export async function mergeEntity<T extends object>(
   partitionKey: string,
   rowKey: string,
   next: (current: Stored<T> | undefined) => T,
+  abortSignal?: AbortSignal,
 ): Promise<void> {
+  const options = abortSignal ? { abortSignal } : {};
   for (let attempt = 0; ; attempt++) {
     try {
       let current: Stored<T> | undefined;
       try {
-        current = await table.getEntity<Stored<T>>(partitionKey, rowKey);
+        current = await table.getEntity<Stored<T>>(partitionKey, rowKey, options);
       } catch (e) {
         if (!(isRestError(e) && e.statusCode === 404)) throw e;
       }
       const entity = { ...next(current), partitionKey, rowKey } as TableEntity<T>;
       // Conditional on the ETag read (every entity read from the service has one): another writer's change is never lost.
-      if (current) await table.updateEntity(entity, 'Replace', { etag: current.etag });
-      else await table.createEntity(entity);
+      if (current) await table.updateEntity(entity, 'Replace', { ...options, etag: current.etag });
+      else await table.createEntity(entity, options);
       return;
     } catch (e) {
       const status = isRestError(e) ? e.statusCode : undefined;

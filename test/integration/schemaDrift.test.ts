@@ -57,8 +57,8 @@ describe('schema drift report', () => {
     expect((await post(b, 'mcas', [3, 4].map(mcasRow))).status).toBe(202);
     // Not yet written: each instance sees its own counts before the stats cadence writes them.
     expect(field((await driftOf(a)).tables, 'undeclared', 'DeviceType')?.count).toBe(3);
-    await a.reliability.stats.flush();
-    await b.reliability.stats.flush();
+    // At once: both write the same rows, the ETag makes the loser read again and add its counts.
+    await Promise.all([a.reliability.stats.flush(), b.reliability.stats.flush()]);
 
     // A third instance reads what both wrote.
     const { tables, suggestion } = await driftOf();
