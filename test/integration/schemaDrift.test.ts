@@ -2,15 +2,20 @@
 // column are named by the schema drift report with their counts (merged across instances); the catalog change
 // `npm run catalog:suggest` prints, applied, puts the next records' fields in typed columns; and the bytes counted per
 // table are the JSON size of the rows the emulator received, in /api/status and the hourly health record.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { TableClient } from '@azure/data-tables';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../shared/app.js';
 import type { DriftField, TableDrift } from '../../shared/catalog/drift.js';
+import { DriftTally } from '../../shared/catalog/drift.js';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import { deliverEnvelope } from '../../shared/delivery/deliver.js';
 import { HEALTH_STREAM, writeHealthRecord } from '../../shared/delivery/hourly.js';
 import { handleEvents } from '../../shared/ingest/handlers.js';
 import { handleSchemaDrift, handleStatus } from '../../shared/operations/status.js';
 import { hourKey } from '../../shared/reliability/stats.js';
+import { Usage } from '../../shared/reliability/usage.js';
 import { planChange } from '../../tools/catalog/suggest.js';
 import type { UploadLogEntry } from '../../tools/emulators/logsIngestion.js';
 import { useDeliveryStack } from '../support/deliveryStack.js';
@@ -105,6 +110,45 @@ describe('schema drift report', () => {
     expect(field(after, 'undeclared', 'DeviceType')?.count).toBe(5);
     expect(field(after, 'mistyped', 'AppId')?.count).toBe(5);
     expect((await driftOf(fixed)).suggestion.columns).toEqual([]);
+  });
+
+  it('npm run catalog:suggest reads the drift from Table Storage with the settings npm start uses (the shell wins)', async () => {
+    const a = stack.newApp();
+    await post(a, 'mcas', [mcasRow(9)]);
+    await a.reliability.stats.flush();
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'tools/catalog/suggest.ts', '--table', MCAS], {
+      env: {
+        ...process.env,
+        AzureWebJobsStorage: stack.azurite.connectionString,
+        EMULATOR_CA_FILE: stack.emulators.caFile,
+        LOG_LEVEL: 'silent',
+      },
+    });
+    expect(stdout).toContain(`${MCAS}: add to its columns in shared/catalog/mcas.ts`);
+    expect(stdout).toMatch(/\{ name: 'DeviceType', type: 'string', .*from: \['DeviceType'\] \}/);
+    expect(stdout).toContain(`tables.json  ${MCAS}: `);
+  });
+
+  it('keeps the counts when the drift cannot be written, and writes them on the next flush', async () => {
+    const table = TableClient.fromConnectionString(stack.azurite.connectionString, `drift${Date.now()}`, { allowInsecureConnection: true });
+    const usage = new Usage(stack.newApp().reliability.stats, table, () => stack.clock.now);
+    const tally = new DriftTally();
+    tally.put('T_CL', {
+      path: 'p',
+      kind: 'undeclared',
+      types: { string: 2 },
+      count: 2,
+      unconverted: 0,
+      firstSeen: 'a',
+      lastSeen: 'b',
+      example: 'x',
+    });
+    usage.addDrift(tally);
+    // The table does not exist yet: the write fails (404) and nothing is lost.
+    await expect(usage.flushDrift()).rejects.toThrow();
+    await table.createTable();
+    await usage.flushDrift();
+    expect((await new Usage(stack.newApp().reliability.stats, table, () => stack.clock.now).drift('T_CL'))[0]?.fields[0]?.count).toBe(2);
   });
 
   it('answers 404 naming the known tables for an unknown one', async () => {
