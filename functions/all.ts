@@ -11,6 +11,7 @@ import { ingestEvents } from './ingestEvents.js';
 import { legacyLogs } from './legacyLogs.js';
 import { replay, status, testIntegration } from './operations.js';
 import { pollIncidents } from './pollIncidents.js';
+import { schemaDrift } from './schemaDrift.js';
 import type { FunctionDefinition } from './types.js';
 
 export const functions: readonly FunctionDefinition[] = [
@@ -28,6 +29,7 @@ export const functions: readonly FunctionDefinition[] = [
   // Operations
   health,
   status,
+  schemaDrift,
   replay,
   testIntegration,
   hourlyMaintenance,

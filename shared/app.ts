@@ -51,6 +51,8 @@ export interface AppOverrides {
   send?: typeof sendToDestination;
   /** Custom metrics (functions/telemetry.ts builds them over OpenTelemetry); none by default. */
   metrics?: Metrics;
+  /** The event catalog (default: buildCatalog with WALLARM_TABLE), e.g. with the columns `npm run catalog:suggest` proposes. */
+  catalog?: Catalog;
 }
 
 export function createApp(config: Config, overrides: AppOverrides = {}): App {
@@ -59,7 +61,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const log = overrides.log ?? createLogger(config.LOG_LEVEL);
   const azure = overrides.azure ?? createAzureAccess(config);
   const storage = createStorage(config.storage, azure.credential);
-  const catalog = buildCatalog({ wallarmTable: config.WALLARM_TABLE });
+  const catalog = overrides.catalog ?? buildCatalog({ wallarmTable: config.WALLARM_TABLE });
   // Checked against the catalog before anything else is built: an unknown table is a ConfigError.
   const caps = capSettings(config, catalog, HEALTH_TABLE.table);
   // Locally the emulators' CA is trusted for destinations too (the sink's HTTPS); in Azure there is none.
@@ -123,6 +125,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     budget: new InflightBudget(config.INGEST_INFLIGHT_MB * 1024 * 1024),
     originals: reliability.originals,
     replays: new ReplayStore(storage.table(TABLES.replays), date),
+    usage: reliability.usage,
     log,
     now: date,
   };

@@ -13,5 +13,18 @@ export const HEALTH_TABLE: TableDef = {
     { name: 'DeadLettered', type: 'long', description: 'Events dead-lettered in the hour.', from: ['deadLettered'] },
     { name: 'Parked', type: 'long', description: 'Events parked because the target was disabled.', from: ['parked'] },
     { name: 'TargetEnabled', type: 'boolean', description: 'Whether the target was enabled at the end of the hour.', from: ['enabled'] },
+    {
+      name: 'DeliveredBytes',
+      type: 'long',
+      description: "UTF-8 bytes of the JSON of the rows delivered in the hour, as sent: an estimate of the table's billed size.",
+      from: ['deliveredBytes'],
+    },
+    {
+      name: 'SchemaDrift',
+      type: 'dynamic',
+      description:
+        'Fields of the table seen in the hour that no typed column took, or that came as another type: [{path, kind, column, types, count, unconverted, lastSeen}] (count since first seen).',
+      from: ['schemaDrift'],
+    },
   ],
 };

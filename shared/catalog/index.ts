@@ -4,7 +4,7 @@ import { HEALTH_TABLE } from './bridge.js';
 import { genericSource } from './generic.js';
 import { mcasSource } from './mcas.js';
 import { columnTypesOf, streamOf } from './tables.js';
-import type { ColumnType, EventType, JsonRecord, Source, TableDef } from './types.js';
+import type { Column, ColumnType, EventType, JsonRecord, Source, TableDef } from './types.js';
 import { wallarmSource } from './wallarm.js';
 
 export interface CatalogOptions {
@@ -31,7 +31,36 @@ export interface Catalog {
 }
 
 export function buildCatalog(options: CatalogOptions = {}): Catalog {
-  const sources: Source[] = [wallarmSource(options), mcasSource, genericSource];
+  return catalogOf([wallarmSource(options), mcasSource, genericSource]);
+}
+
+/**
+ * The catalog with more typed columns on some tables (table name → columns appended): what a catalog change
+ * suggested by the schema drift report (shared/catalog/drift.ts) gives once applied.
+ */
+export function extendCatalog(base: Catalog, add: ReadonlyMap<string, readonly Column[]>): Catalog {
+  const extended = new Map<string, TableDef>();
+  const ext = (t: TableDef): TableDef => {
+    const more = add.get(t.table);
+    if (!more?.length) return t;
+    const e = extended.get(t.table) ?? { ...t, columns: [...t.columns, ...more] };
+    extended.set(t.table, e);
+    return e;
+  };
+  const extType = (t: EventType): EventType => ({ ...t, table: ext(t.table) });
+  return catalogOf(
+    base.sources.map((s) => {
+      const fallback = s.fallback;
+      return {
+        ...s,
+        types: s.types.map(extType),
+        ...(fallback ? { fallback: (name: string | undefined) => extType(fallback(name)) } : {}),
+      };
+    }),
+  );
+}
+
+function catalogOf(sources: readonly Source[]): Catalog {
   const tables = new Map<string, TableDef>();
   const add = (t: TableDef) => tables.set(t.table, tables.get(t.table) ?? t);
   for (const s of sources) {

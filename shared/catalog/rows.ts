@@ -9,7 +9,25 @@ export interface FieldError {
   message: string;
 }
 
-export type RowResult = { ok: true; row: JsonRecord } | { ok: false; errors: FieldError[] };
+/** A typed column whose value came as another JSON type: converted (e.g. "42" into an int) or not (Unconverted). */
+export interface Mistyped {
+  column: string;
+  type: ColumnType;
+  path: string;
+  value: unknown;
+  converted: boolean;
+}
+
+/** What the row builder saw, for the schema drift report (shared/catalog/drift.ts). */
+export interface RowSeen {
+  /** Record paths a typed column took; every other field went to RawData. */
+  consumed: ReadonlySet<string>;
+  mistyped: readonly Mistyped[];
+  /** The path EventTime came from (kept in RawData as sent, but not drift). */
+  timePath?: string;
+}
+
+export type RowResult = { ok: true; row: JsonRecord; seen: RowSeen } | { ok: false; errors: FieldError[] };
 
 export function getPath(record: JsonRecord, path: string): unknown {
   let cur: unknown = record;
@@ -89,6 +107,26 @@ function coerceInteger(value: unknown, column: Column, [low, high]: readonly [bi
   return { ok: true, value: Number.isSafeInteger(n) ? n : exact.toString() };
 }
 
+/** Whether a value is of the JSON type a column of this type expects (digits beyond 2^53 arrive as a string). */
+function nativeFor(type: ColumnType, v: unknown): boolean {
+  switch (type) {
+    case 'string':
+    case 'guid':
+      return typeof v === 'string';
+    case 'int':
+    case 'long':
+      return typeof v === 'number' || (typeof v === 'string' && INTEGER_TEXT.test(v) && !Number.isSafeInteger(Number(v)));
+    case 'real':
+      return typeof v === 'number';
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'datetime':
+      return typeof v === 'string' || typeof v === 'number';
+    case 'dynamic':
+      return true;
+  }
+}
+
 const COERCE: Record<ColumnType, (value: unknown, column: Column) => Coerced> = {
   string: (v) => ({ ok: true, value: typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v) }),
   int: (v, c) => coerceInteger(v, c, INT_RANGE),
@@ -158,6 +196,7 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
   const row: JsonRecord = {};
   const consumed = new Set<string>();
   const unconverted: string[] = [];
+  const mistyped: Mistyped[] = [];
 
   for (const column of table.columns) {
     let found: { path: string; value: unknown } | undefined;
@@ -175,6 +214,8 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
       continue;
     }
     const coerced = COERCE[column.type](found.value, column);
+    if (fromRecord && (!coerced.ok || !nativeFor(column.type, found.value)) && (coerced.ok || coerced.outOfRange))
+      mistyped.push({ column: column.name, type: column.type, path: found.path, value: found.value, converted: coerced.ok });
     if (coerced.ok) {
       row[column.name] = coerced.value;
       if (fromRecord) consumed.add(found.path);
@@ -199,13 +240,16 @@ export function toRow(eventType: EventType, table: TableDef, record: JsonRecord,
   row.ReceivedAt = ctx.receivedAt;
   row.Source = eventType.source;
   row.EventType = eventType.type;
-  if (unconverted.length) row.Unconverted = unconverted;
+  // A path another column took (a wider column added for it) is not unconverted.
+  const lost = unconverted.filter((p) => !consumed.has(p));
+  if (lost.length) row.Unconverted = lost;
   if (table.rawData === 'json') row.RawData = JSON.stringify(record);
   else {
     const rest = extras(record, consumed);
     if (rest) row.RawData = rest;
   }
-  return { ok: true, row };
+  const seen = { consumed, mistyped: mistyped.filter((m) => m.converted || !consumed.has(m.path)) };
+  return { ok: true, row, seen: time ? { ...seen, timePath: time.path } : seen };
 }
 
 /**

@@ -80,6 +80,8 @@ async function handleRows(deps: DeliveryDeps, envelope: Envelope, all: JsonRecor
     result.failures.flatMap((f) => f.rows),
   );
   await deps.costGuard.maybeMerge();
+  // Counted before recordCall, whose flush (on a failure, or the interval) then writes it.
+  deps.usage.record(stream, result.deliveredBytes);
   if (result.failures.length === 0) {
     await recordCall(deps, streamTarget(stream), { ok: true, delivered: result.delivered }, 'events');
     recordLatency(

@@ -24,6 +24,8 @@ export interface FailedRows {
 
 export interface SendResult {
   delivered: number;
+  /** UTF-8 bytes of the JSON of the rows delivered, as sent: what Log Analytics bills (shared/reliability/usage.ts). */
+  deliveredBytes: number;
   failures: FailedRows[];
 }
 
@@ -73,6 +75,7 @@ export class LogsSender {
     if (!rule) {
       return {
         delivered: 0,
+        deliveredBytes: 0,
         failures: [
           {
             rows: [...rows],
@@ -86,6 +89,7 @@ export class LogsSender {
     const ready: JsonRecord[] = [];
     const tooLarge: JsonRecord[] = [];
     const originals: OriginalRecord[] = [];
+    let readyBytes = 0;
     for (const row of rows) {
       let shaped = clampTimeGenerated(table ? shapeToTable(table, this.catalog.columnTypes(table), row) : row, now);
       // Ingest already cut what it could; this catches rows it did not (the service would cut them silently).
@@ -95,7 +99,12 @@ export class LogsSender {
         shaped = marked.row;
         if (marked.original) originals.push(marked.original);
       }
-      (Buffer.byteLength(JSON.stringify(shaped)) > MAX_RECORD_BYTES ? tooLarge : ready).push(shaped);
+      const bytes = Buffer.byteLength(JSON.stringify(shaped));
+      if (bytes > MAX_RECORD_BYTES) tooLarge.push(shaped);
+      else {
+        ready.push(shaped);
+        readyBytes += bytes;
+      }
     }
     // Kept before the upload; a storage failure throws, and the queue message is retried.
     await this.originals.keep(originals);
@@ -121,9 +130,12 @@ export class LogsSender {
         // AggregateLogsUploadError repeats what onError collected; anything else failed the whole upload.
         if (failed.length === 0) failed.push({ failedLogs: ready, cause: e as Error });
       }
-      for (const f of failed) failures.push({ rows: f.failedLogs, info: classifyFailure(f.cause) });
+      for (const f of failed) {
+        failures.push({ rows: f.failedLogs, info: classifyFailure(f.cause) });
+        for (const r of f.failedLogs) readyBytes -= Buffer.byteLength(JSON.stringify(r));
+      }
     }
     const failedCount = failures.reduce((n, f) => n + f.rows.length, 0);
-    return { delivered: rows.length - failedCount, failures };
+    return { delivered: rows.length - failedCount, deliveredBytes: readyBytes, failures };
   }
 }

@@ -2,11 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { DriftTally } from '../catalog/drift.js';
 import type { Catalog } from '../catalog/index.js';
 import type { Config } from '../config.js';
 import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
 import type { GroupWriter } from '../reliability/envelopeWriter.js';
 import type { OriginalRecord, OriginalStore } from '../reliability/originals.js';
+import type { Usage } from '../reliability/usage.js';
 import { withinDeadline } from '../storage/clients.js';
 import { bodyElements, checkContentType, decodeContent, readBody } from './body.js';
 import type { BudgetLease, InflightBudget } from './budget.js';
@@ -35,6 +37,8 @@ export interface IngestDeps {
   originals: OriginalStore;
   /** Signed requests seen inside their replay window. */
   replays: ReplayStore;
+  /** Counts the schema drift of accepted records (written on the stats cadence). */
+  usage: Usage;
   now(): Date;
 }
 
@@ -61,22 +65,37 @@ async function onceSigned<T>(deps: IngestDeps, kind: ReplayKind, key: string, ru
   }
 }
 
+/** How long a request may spend writing the schema drift counters (once per instance every few minutes). */
+const DRIFT_FLUSH_DEADLINE_MS = 2_000;
+
 /**
  * Keeps the originals of cut records, then enqueues the valid rows (so no row names a blob that is not there), all
  * within INGEST_STORAGE_DEADLINE_MS; a storage failure or a write with no answer by then is a 503 with Retry-After.
  * A 503 is safe even when a write that timed out did land after all: the sender retries, and the resent events carry
  * the same content-derived EventId, so a duplicate shows in `summarize count() by EventId` (README "Storage failures").
  */
-async function commit(deps: IngestDeps, originals: OriginalRecord[], packer: RowPacker, batchId: string): Promise<void> {
+async function commit(
+  deps: IngestDeps,
+  batch: { originals: OriginalRecord[]; packer: RowPacker; drift: DriftTally },
+  batchId: string,
+): Promise<void> {
   try {
     await withinDeadline(INGEST_STORAGE_DEADLINE_MS, 'writing the events queue', async (signal) => {
-      await deps.originals.keep(originals, signal);
-      await packer.commit(deps.committer, deps.groupWriter, signal);
+      await deps.originals.keep(batch.originals, signal);
+      await batch.packer.commit(deps.committer, deps.groupWriter, signal);
     });
   } catch (e) {
     deps.log.error({ batchId, err: (e as Error).message }, 'enqueue failed');
     throw new HttpError(503, 'events could not be stored; nothing was accepted, retry later', { batchId }, { 'retry-after': '5' });
   }
+  // Counted once stored (a 503 is retried by the sender); written at most every few minutes, briefly (what is not
+  // written in time stays counted for the next flush), and never failing the request.
+  deps.usage.addDrift(batch.drift);
+  await withinDeadline(DRIFT_FLUSH_DEADLINE_MS, 'writing the schema drift', (signal) => deps.usage.maybeFlush(signal)).catch(
+    (e: unknown) => {
+      deps.log.warn({ err: (e as Error).message }, 'schema drift counters not written; kept for the next flush');
+    },
+  );
 }
 
 export function handleEvents(request: BridgeRequest, deps: IngestDeps): Promise<BridgeResponse> {
@@ -164,7 +183,7 @@ async function accept(
   });
   if (batch.elements === 0) throw new HttpError(400, 'no events: the body is an empty array');
   if (batch.accepted === 0) throw new HttpError(400, 'no valid events in the request', { batchId, accepted: 0, rejected: batch.rejected });
-  await commit(deps, batch.originals, batch.packer, batchId);
+  await commit(deps, batch, batchId);
   return json(202, { batchId, accepted: batch.accepted, rejected: batch.rejected });
 }
 
@@ -225,7 +244,7 @@ export function handleLegacyLogs(request: BridgeRequest, deps: IngestDeps): Prom
             rejected: batch.rejected,
           });
         if (batch.accepted === 0) throw legacyError(400, 'InvalidDataFormat', 'no records in the body');
-        await commit(deps, batch.originals, batch.packer, randomUUID());
+        await commit(deps, batch, randomUUID());
         return { status: 200 };
       });
     });

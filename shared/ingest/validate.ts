@@ -1,9 +1,11 @@
 // Body elements → rows grouped by stream, and a report of what was rejected, by index, with the field path.
+import { DriftTally } from '../catalog/drift.js';
 import { fitRow } from '../catalog/fieldLimit.js';
 import type { Catalog } from '../catalog/index.js';
 import { type RowContext, toRow } from '../catalog/rows.js';
 import { streamOf } from '../catalog/tables.js';
 import { type EventType, isObject, type JsonRecord, type Source } from '../catalog/types.js';
+import { redactExample } from '../observability/redact.js';
 import { type OriginalRecord, originalBlobName } from '../reliability/originals.js';
 import { CONTAINERS } from '../storage/names.js';
 
@@ -20,6 +22,8 @@ export interface ValidatedBatch {
   rejected: Rejection[];
   /** Records with a field cut to the 64 KB limit: kept whole in a blob before the batch is acknowledged. */
   originals: OriginalRecord[];
+  /** Schema drift of the accepted records (fields left to RawData, mistyped columns), for the usage counters. */
+  drift: DriftTally;
 }
 
 /** Deeper records are refused: Log Analytics cannot query them usefully, and they would exhaust the stack. */
@@ -58,6 +62,7 @@ export interface Validated {
   accepted: number;
   rejected: Rejection[];
   originals: OriginalRecord[];
+  drift: DriftTally;
 }
 
 export function validateElements(elements: Iterable<unknown>, options: ValidateOptions): ValidatedBatch {
@@ -69,8 +74,8 @@ export function validateElements(elements: Iterable<unknown>, options: ValidateO
       else streams.set(stream, [row]);
     },
   };
-  const { accepted, rejected, originals } = validateInto(elements, options, sink);
-  return { streams, accepted, rejected, originals };
+  const { accepted, rejected, originals, drift } = validateInto(elements, options, sink);
+  return { streams, accepted, rejected, originals, drift };
 }
 
 /** Validates elements as they come and hands each row to `sink`: no element is held after its row is made. */
@@ -84,6 +89,7 @@ export function validateInto(elements: Iterable<unknown>, options: ValidateOptio
 export class Validator {
   private readonly rejected: Rejection[] = [];
   private readonly originals: OriginalRecord[] = [];
+  private readonly drift = new DriftTally(redactExample);
   private readonly originalUrl: (blob: string) => string;
   private accepted = 0;
   private index = 0;
@@ -122,6 +128,7 @@ export class Validator {
         rejected.push({ index, error: result.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
         continue;
       }
+      this.drift.observe(type.table, record, result.seen, options.context.receivedAt);
       const stream = streamOf(type.table.table);
       const fitted = fitRow(type.table, options.catalog.columnTypes(type.table), result.row, record);
       let row = fitted.row;
@@ -137,6 +144,6 @@ export class Validator {
   }
 
   result(): Validated {
-    return { elements: this.index, accepted: this.accepted, rejected: this.rejected, originals: this.originals };
+    return { elements: this.index, accepted: this.accepted, rejected: this.rejected, originals: this.originals, drift: this.drift };
   }
 }

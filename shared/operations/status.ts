@@ -1,6 +1,10 @@
-// GET /api/status: per target (stream) whether it is enabled, its failure ratio over the window, what waits for it.
+// GET /api/status: per target (stream) whether it is enabled, its failure ratio over the window, what waits for it,
+// what it cost (bytes delivered) and its schema drift. GET /api/schema/drift?table=…: the drift of one table (or all)
+// and the catalog change that would give the drifting fields typed columns (`npm run catalog:suggest` prints the same
+// change with the table/DCR diff it makes).
 
-import type { BridgeResponse } from '../http.js';
+import { suggestColumns } from '../catalog/drift.js';
+import { type BridgeRequest, type BridgeResponse, json } from '../http.js';
 import { lastPolls } from '../incidents/handlers.js';
 import { failureRatio } from '../reliability/circuit.js';
 import { MB } from '../reliability/costGuard.js';
@@ -20,11 +24,16 @@ export interface TargetStatus {
   deadLetters: number;
   lastSuccess: string | null;
   lastFailure: string | null;
+  /** Records and bytes delivered in the last 24 hour buckets (bytes: the JSON size of the rows, what Log Analytics bills). */
+  last24h: { records: number; bytes: number };
   disabledAt?: string;
   reason?: string;
   /** Enabled, but the failure ratio was over the limit then: it opens if a failure a flush interval later confirms it. */
   suspectSince?: string;
 }
+
+/** Drift fields per table in the status; `GET /api/schema/drift?table=` has them all. */
+export const STATUS_DRIFT_FIELDS = 10;
 
 const sumBy = <T>(items: T[], key: (t: T) => string, value: (t: T) => number) => {
   const m = new Map<string, number>();
@@ -36,12 +45,12 @@ const sumBy = <T>(items: T[], key: (t: T) => string, value: (t: T) => number) =>
 const STATUS_DEADLINE_MS = 8_000;
 
 /**
- * The status, or 503 naming the failing check (`storage`) when storage does not answer within STATUS_DEADLINE_MS
- * or refuses (the same shape as /api/health's answer). Anything else is a bug and is thrown.
+ * The answer of `read`, or 503 naming the failing check (`storage`) when storage does not answer within
+ * STATUS_DEADLINE_MS or refuses (the same shape as /api/health's answer). Anything else is a bug and is thrown.
  */
-export async function handleStatus(deps: OperationsDeps): Promise<BridgeResponse> {
+export async function withStorage(what: string, read: (signal: AbortSignal) => Promise<BridgeResponse>): Promise<BridgeResponse> {
   try {
-    return await withinDeadline(STATUS_DEADLINE_MS, 'reading the status', (signal) => readStatus(deps, signal));
+    return await withinDeadline(STATUS_DEADLINE_MS, what, read);
   } catch (e) {
     if (!isStorageUnavailable(e)) throw e;
     const detail = (e as Error).message.split('\n')[0]?.slice(0, 300) ?? 'unavailable';
@@ -53,9 +62,12 @@ export async function handleStatus(deps: OperationsDeps): Promise<BridgeResponse
   }
 }
 
+export const handleStatus = (deps: OperationsDeps): Promise<BridgeResponse> =>
+  withStorage('reading the status', (signal) => readStatus(deps, signal));
+
 async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSignal: AbortSignal): Promise<BridgeResponse> {
   const s = incidents.storage;
-  const [states, parked, dead, queue, poison, poll, truncated] = await Promise.all([
+  const [states, parked, dead, queue, poison, poll, truncated, drift, delivered] = await Promise.all([
     deps.circuit.list(),
     deps.parked.list(),
     deps.deadLetters.list(),
@@ -63,6 +75,8 @@ async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSi
     s.queue(QUEUES.eventsPoison).getProperties({ abortSignal }),
     lastPolls(incidents),
     deps.originals.summary(abortSignal),
+    deps.usage.drift(undefined, abortSignal),
+    deps.usage.delivered(24),
   ]);
   const parkedBy = sumBy(
     parked,
@@ -98,6 +112,7 @@ async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSi
         deadLetters: deadBy.get(name) ?? 0,
         lastSuccess: window.lastSuccess ?? null,
         lastFailure: window.lastFailure ?? null,
+        last24h: delivered.get(name) ?? { records: 0, bytes: 0 },
         ...(state && !state.enabled ? { disabledAt: state.disabledAt, reason: state.reason } : {}),
         ...(state?.enabled && state.suspectSince ? { suspectSince: state.suspectSince } : {}),
       } as TargetStatus;
@@ -118,6 +133,13 @@ async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSi
       // Records whose fields were cut to the 64 KB limit, kept whole in the originals container.
       truncated,
       costGuard: await costGuardStatus(deps),
+      // Fields that went to RawData or came as another type, per table, most frequent first (see GET /api/schema/drift).
+      schemaDrift: drift.map((d) => ({
+        table: d.table,
+        fields: d.fields.slice(0, STATUS_DRIFT_FIELDS),
+        more: Math.max(0, d.fields.length - STATUS_DRIFT_FIELDS),
+        overflow: d.overflow,
+      })),
     },
   };
 }
@@ -137,4 +159,26 @@ async function costGuardStatus({ costGuard }: OperationsDeps['delivery']) {
     })),
     waiting: await costGuard.waiting(),
   };
+}
+
+export function handleSchemaDrift(request: BridgeRequest, { delivery: deps }: OperationsDeps): Promise<BridgeResponse> {
+  const table = request.query.get('table') ?? undefined;
+  const known = deps.catalog.tables.map((t) => t.table);
+  if (table !== undefined && !known.includes(table)) {
+    return Promise.resolve(
+      json(404, { error: `unknown table "${table.slice(0, 100)}"; known tables: ${known.join(', ')}`, knownTables: known }),
+    );
+  }
+  return withStorage('reading the schema drift', async (signal) => {
+    const drift = await deps.usage.drift(table, signal);
+    const suggestions = suggestColumns(deps.catalog, drift);
+    return json(200, {
+      tables: drift,
+      suggestion: {
+        columns: suggestions.map((s) => ({ table: s.table, ...s.column, reason: s.reason })),
+        apply:
+          'add these columns to the table in shared/catalog/ (npm run catalog:suggest prints them with the table/DCR diff), then npm run infra:generate and azd provision',
+      },
+    });
+  });
 }

@@ -66,6 +66,7 @@ export async function handleTestIntegration(
         RawData: { test: true, sentAt: now },
       };
       const result = await deps.sender.send(stream, [record]);
+      deps.usage.record(stream, result.deliveredBytes);
       const failure = result.failures[0];
       return failure
         ? { stream, ruleId, ok: false, ...(failure.info.status ? { status: failure.info.status } : {}), advice: failure.info.reason }

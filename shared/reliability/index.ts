@@ -11,12 +11,15 @@ import { countMetrics } from './metrics.js';
 import { OriginalStore } from './originals.js';
 import { Stats } from './stats.js';
 import { type Target, targetKey } from './targets.js';
+import { Usage } from './usage.js';
 
 /** A system notification (target disabled / re-enabled): always logged, optionally POSTed to NOTIFY_WEBHOOK_URL. */
 export type Notify = (event: Record<string, unknown>) => Promise<void>;
 
 export interface Reliability {
   stats: Stats;
+  /** Bytes delivered per table and the schema drift, on the stats cadence. */
+  usage: Usage;
   circuit: Circuit;
   ledger: Ledger;
   deadLetters: Holding;
@@ -41,6 +44,7 @@ export function createReliability(
   const held = storage.container(CONTAINERS.claimChecks);
   return {
     stats,
+    usage: new Usage(stats, storage.table(TABLES.drift), now),
     circuit: new Circuit(storage.table(TABLES.circuit), stats, circuitOptions, now),
     ledger: new Ledger(storage.table(TABLES.ledger)),
     deadLetters: new Holding('deadletters', storage.table(TABLES.deadletters), held, now),

@@ -2,10 +2,11 @@
 // something else is written anyway (a failure), by the hourly timer, or at most every few minutes — so the happy
 // path of delivery makes no table operation per message (STATS_FLUSH_SECONDS). The circuit reads its rolling window
 // from here, and waits one flush interval before it trusts a ratio (circuit.ts).
-import { isRestError } from '@azure/core-rest-pipeline';
 import { odata, type TableClient } from '@azure/data-tables';
+import { mergeEntity } from '../storage/merge.js';
 
-export const COUNTERS = ['accepted', 'delivered', 'failed', 'deadLettered', 'parked', 'okCalls', 'failedCalls'] as const;
+/** `deliveredBytes`: JSON size of the rows delivered (what Log Analytics bills, see shared/reliability/usage.ts). */
+export const COUNTERS = ['accepted', 'delivered', 'failed', 'deadLettered', 'parked', 'okCalls', 'failedCalls', 'deliveredBytes'] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counts = Record<Counter, number>;
 
@@ -28,12 +29,14 @@ export class Stats {
   private lastSuccess = new Map<string, string>();
   private lastFailure = new Map<string, string>();
   private lastFlush: number;
+  /** Other in-memory counters written on the same cadence (shared/reliability/usage.ts): each runs after every flush. */
+  readonly flushWith: (() => Promise<void>)[] = [];
 
   constructor(
     readonly table: TableClient,
     private readonly now: () => number,
     /** STATS_FLUSH_SECONDS: how long counts may wait in memory (0: written on every call to maybeFlush). */
-    private readonly flushEveryMs: number,
+    readonly flushEveryMs: number,
     /** Sees every count as it is added (the app's metrics, shared/reliability/metrics.ts). */
     private readonly observe: (stream: string, counts: Partial<Counts>) => void = () => {},
   ) {
@@ -80,6 +83,13 @@ export class Stats {
         }
       }
     }
+    for (const flush of this.flushWith) {
+      try {
+        await flush();
+      } catch (e) {
+        firstError ??= e;
+      }
+    }
     if (firstError !== undefined) throw firstError;
   }
 
@@ -93,32 +103,16 @@ export class Stats {
     if (lastFailure && !this.lastFailure.has(stream)) this.lastFailure.set(stream, lastFailure);
   }
 
-  private async merge(hour: string, stream: string, counts: Counts, lastSuccess?: string, lastFailure?: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        let current: StatsEntity | undefined;
-        try {
-          current = await this.table.getEntity<StatsEntity>(hour, stream);
-        } catch (e) {
-          if (!(isRestError(e) && e.statusCode === 404)) throw e;
-        }
-        const next: StatsEntity = { partitionKey: hour, rowKey: stream };
-        for (const c of COUNTERS) next[c] = (current?.[c] ?? 0) + counts[c];
-        const ls = lastSuccess ?? current?.lastSuccess;
-        const lf = lastFailure ?? current?.lastFailure;
-        if (ls) next.lastSuccess = ls;
-        if (lf) next.lastFailure = lf;
-        // Conditional on the ETag read (every entity read from the service has one): another writer's counts are never lost.
-        if (current) await this.table.updateEntity(next, 'Replace', { etag: current.etag });
-        else await this.table.createEntity(next);
-        return;
-      } catch (e) {
-        const status = isRestError(e) ? e.statusCode : undefined;
-        // Another instance wrote in between: read again and re-apply.
-        if ((status === 412 || status === 409) && attempt < 10) continue;
-        throw e;
-      }
-    }
+  private merge(hour: string, stream: string, counts: Counts, lastSuccess?: string, lastFailure?: string): Promise<void> {
+    return mergeEntity<Omit<StatsEntity, 'partitionKey' | 'rowKey'>>(this.table, hour, stream, (current) => {
+      const next: Omit<StatsEntity, 'partitionKey' | 'rowKey'> = {};
+      for (const c of COUNTERS) next[c] = (current?.[c] ?? 0) + counts[c];
+      const ls = lastSuccess ?? current?.lastSuccess;
+      const lf = lastFailure ?? current?.lastFailure;
+      if (ls) next.lastSuccess = ls;
+      if (lf) next.lastFailure = lf;
+      return next;
+    });
   }
 
   /** Sums of the last `hours` buckets (this one included) for a stream, flushed or not. */
@@ -144,6 +138,22 @@ export class Stats {
     if (success) total.lastSuccess = success;
     if (failure) total.lastFailure = failure;
     return total;
+  }
+
+  /** Sums of the last `hours` buckets (this one included) of every stream, flushed or not: one query for all. */
+  async windowAll(hours: number): Promise<Map<string, Counts>> {
+    const from = hourKey(this.now() - (hours - 1) * 3600_000);
+    const out = new Map<string, Counts>();
+    const addTo = (stream: string, counts: Partial<Counts>) => {
+      const c = out.get(stream) ?? zeroCounts();
+      for (const k of COUNTERS) c[k] += counts[k] ?? 0;
+      out.set(stream, c);
+    };
+    // Hour keys are digits: the upper bound leaves out the other partitions of the table (health-record markers).
+    const filter = odata`PartitionKey ge ${from} and PartitionKey lt ${'a'}`;
+    for await (const e of this.table.listEntities<StatsEntity>({ queryOptions: { filter } })) addTo(e.rowKey, e);
+    for (const [hour, byStream] of this.pending) if (hour >= from) for (const [stream, c] of byStream) addTo(stream, c);
+    return out;
   }
 
   /** Every stream with counters in the bucket of `hour`. */

@@ -17,6 +17,8 @@ export const TABLES = {
   parked: 'parked',
   claims: 'claims',
   stats: 'stats',
+  /** Schema drift per table and field path (shared/reliability/usage.ts). */
+  drift: 'drift',
   /** Signed ingest requests seen inside their replay window (shared/ingest/replays.ts). */
   replays: 'replays',
 } as const;

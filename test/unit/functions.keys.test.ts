@@ -10,7 +10,7 @@ const http = functions.filter((f): f is HttpFunction => f.kind === 'http');
 const byRoute = new Map(http.map((f) => [f.route, f]));
 
 describe("issue 10 §5: operator routes are not callable with a sender's key", () => {
-  it.each(['status', 'replay', 'test'])('/api/%s is admin level (master key only)', (route) => {
+  it.each(['status', 'schema/drift', 'replay', 'test'])('/api/%s is admin level (master key only)', (route) => {
     expect(byRoute.get(route)?.authLevel).toBe('admin');
   });
 

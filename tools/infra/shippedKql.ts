@@ -30,6 +30,8 @@ const WORKBOOK_PARAMETERS: readonly [RegExp, string][] = [
   [/\{TimeRange(?::(?:value|query))?\}/g, '> ago(1d)'],
   [/\{TimeRange:grain\}/g, '1h'],
   [/\{TimeRange:(?:start|end)\}/g, 'datetime(2026-01-01T00:00:00Z)'],
+  // A text parameter: the query quotes it and converts it (todouble('{PricePerGB}')).
+  [/\{PricePerGB\}/g, '1.5'],
 ];
 
 /** A workbook query as Azure Workbooks runs it: its parameters expanded. */
