@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable, Transform } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { HttpResponseInit, Timer } from '@azure/functions';
 import azureFunctions from '@azure/functions';
@@ -105,23 +106,29 @@ function compileRoute(def: HttpFunction): Route {
   return { def, pattern: new RegExp(`^/api${source}/?$`, 'i'), names };
 }
 
-/** The Functions host refuses request bodies over 100 MB (maxRequestBodySize); so does the local host. */
+/** The Functions host refuses request bodies over 100 MB (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT); so does the local host. */
 const MAX_REQUEST_BODY = 100 * 1024 * 1024;
 
-function readAll(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_REQUEST_BODY) {
-        req.destroy();
-        resolve(undefined);
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+/**
+ * The request as the Functions host hands it over with HTTP streams on (functions/index.ts): the body is the
+ * connection's stream, read by the handler as it comes, never buffered whole here. Past the host's limit the
+ * stream fails, as the host's does.
+ */
+function streamedRequest(req: IncomingMessage, url: URL, params: Record<string, string>): InstanceType<typeof HttpRequest> {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+  const method = req.method ?? 'GET';
+  let size = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      done(size > MAX_REQUEST_BODY ? new Error('request body over 100 MB') : null, chunk);
+    },
   });
+  const body = method === 'GET' || method === 'HEAD' ? undefined : (Readable.toWeb(req.pipe(limited)) as ReadableStream<Uint8Array>);
+  const nativeRequest = new Request(url, { method, headers, ...(body ? { body, duplex: 'half' } : {}) } as RequestInit);
+  // `nativeRequest` is how the worker builds a streamed request (@azure/functions HttpRequest, createStreamRequest).
+  return new HttpRequest({ nativeRequest, params } as unknown as ConstructorParameters<typeof HttpRequest>[0]);
 }
 
 function writeResponse(res: ServerResponse, r: HttpResponseInit): void {
@@ -228,18 +235,9 @@ export class LocalHost {
       const params = routeParams(route.names, m);
       if (!params)
         return writeResponse(res, { status: 400, jsonBody: { error: `malformed percent-encoding in the path ${url.pathname}` } });
-      const body = await readAll(req);
-      if (!body) return writeResponse(res, { status: 413, jsonBody: { error: 'request body over 100 MB' } });
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-      const request = new HttpRequest({
-        method: req.method ?? 'GET',
-        url: url.toString(),
-        headers,
-        query: Object.fromEntries(url.searchParams),
-        params,
-        ...(body.length ? { body: { bytes: body } } : {}),
-      });
+      if (Number(req.headers['content-length']) > MAX_REQUEST_BODY)
+        return writeResponse(res, { status: 413, jsonBody: { error: 'request body over 100 MB' } });
+      const request = streamedRequest(req, url, params);
       const response = await route.def.handler(this.options.app, request, context(route.def.name));
       return writeResponse(res, response);
     }
