@@ -87,14 +87,21 @@ param sentinelRulesEnabled bool = true
 
 // ---- Incidents ---------------------------------------------------------------------------------------------------
 
-@description('Poll the workspace\'s Sentinel incidents and forward them to the destinations. Grants the app sentinelRole on the workspace.')
+@description('Poll the workspace\'s Sentinel incidents and forward them to the destinations. With incidentApi sentinel it grants the app sentinelRole on the workspace.')
 param enableIncidentPolling bool = false
+
+@allowed(['sentinel', 'graph'])
+@description('API the workspace\'s incidents are read through (its "api" in SENTINEL_WORKSPACES). sentinel: SecurityInsights, with sentinelRole on the workspace. graph: Microsoft Graph (a workspace onboarded to the Defender portal), with the Graph application roles of grantGraphRoles.')
+param incidentApi string = 'sentinel'
+
+@description('Grant the app\'s identity the Microsoft Graph application roles SecurityIncident.ReadWrite.All and SecurityAlert.Read.All (for incidentApi graph). The deployer must be a Privileged Role Administrator or hold AppRoleAssignment.ReadWrite.All; false: grant them by hand (README "Permissions").')
+param grantGraphRoles bool = false
 
 @allowed(['custom', 'responder'])
 @description('Role of the app on the workspace for incident polling. custom: a custom role with only the incident actions the bridge calls (deploying it needs Owner or User Access Administrator). responder: the built-in Microsoft Sentinel Responder (also grants workspace queries, automation rules and deployments).')
 param sentinelRole string = 'custom'
 
-@description('Let the custom role also run KQL queries on the workspace: only for KQL enrichment.')
+@description('Let the app run KQL queries on the workspace: only for KQL enrichment queries (enrich.queries). With incidentApi sentinel the custom role gets the query actions; otherwise the app gets Log Analytics Reader on the workspace.')
 param kqlEnrichment bool = false
 
 @description('NCRONTAB schedule of the incident poll (INCIDENT_POLL_SCHEDULE).')
@@ -332,7 +339,7 @@ module ingestion 'modules/ingestion.bicep' = {
     wallarmTableName: wallarmTableName
     privateLink: ingestionPrivateLink
     onboardSentinel: !useExistingWorkspace && onboardSentinel
-    grantSentinelRole: enableIncidentPolling
+    grantSentinelRole: enableIncidentPolling && incidentApi == 'sentinel'
     sentinelRole: sentinelRole
     kqlEnrichment: kqlEnrichment
     dcrDiagnostics: dcrDiagnostics
@@ -351,6 +358,8 @@ var sentinelWorkspaces = [
     subscriptionId: workspaceSubscriptionId
     resourceGroup: workspaceResourceGroupName
     workspaceName: workspaceName
+    api: incidentApi
+    workspaceId: ingestion.outputs.workspaceCustomerId
   }
 ]
 
@@ -435,6 +444,15 @@ module rbac 'modules/rbac.bicep' = {
     applicationInsightsName: appInsights.outputs.name
     deployerPrincipalId: principalId
     deployerPrincipalType: principalType
+  }
+}
+
+// App roles are directory objects, not Azure resources: granted through the Microsoft Graph Bicep extension.
+module graphRoles 'modules/graph-roles.bicep' = if (grantGraphRoles) {
+  name: 'graphRoles'
+  scope: rg
+  params: {
+    principalId: apiIdentity.outputs.principalId
   }
 }
 

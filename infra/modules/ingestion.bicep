@@ -33,7 +33,7 @@ param grantSentinelRole bool = false
 @description('custom: a role with only the incident actions the bridge calls (it needs Owner or User Access Administrator to deploy). responder: the built-in Microsoft Sentinel Responder, which also grants workspace queries, automation rules and deployments.')
 param sentinelRole string = 'custom'
 
-@description('Also let the custom role run KQL queries on the workspace (only for KQL enrichment).')
+@description('Let the app run KQL queries on the workspace (only for KQL enrichment queries): the custom role gets the query actions; without a Sentinel role the app gets Log Analytics Reader.')
 param kqlEnrichment bool = false
 
 @description('Send each DCR\'s error logs (DCRLogErrors) to the workspace and alert on any error.')
@@ -45,6 +45,7 @@ param dcrAlertActionGroupId string = ''
 var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher: upload through a DCR
   microsoftSentinelResponder: '3e150937-b8fe-4cfb-8069-0eaf05ecd056' // Microsoft Sentinel Responder: the documented alternative to the custom role
+  logAnalyticsReader: '73c42c96-874c-492b-b04d-ab87d138a893' // Log Analytics Reader: KQL enrichment queries without a Sentinel role (incidents read through Graph)
 }
 
 // The actions of shared/incidents/sentinelOperations.ts, named as Microsoft documents them
@@ -189,6 +190,17 @@ resource sentinelResponder 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   scope: workspace
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.microsoftSentinelResponder)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// KQL enrichment queries when no Sentinel role carries the query actions (custom role with kqlEnrichment, or Responder).
+resource queryReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (kqlEnrichment && !grantSentinelRole) {
+  name: guid(workspace.id, principalId, roles.logAnalyticsReader)
+  scope: workspace
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.logAnalyticsReader)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -27,6 +27,7 @@ describe('Bicep syntax', () => {
     expect([...project.bicep.keys()].sort()).toEqual([
       'infra/main.bicep',
       'infra/modules/function-app.bicep',
+      'infra/modules/graph-roles.bicep',
       'infra/modules/ingestion.bicep',
       'infra/modules/keyvault.bicep',
       'infra/modules/rbac.bicep',
@@ -47,6 +48,15 @@ describe('Bicep syntax', () => {
 
     const unclosed = checkSyntax(await parse({ 'infra/x.bicep': "var a = {\n  b: 'c'\n" }));
     expect(unclosed.map((p) => p.message)).toEqual(['infra/x.bicep:2:9: syntax error: missing }']);
+  });
+
+  it('takes `extension <alias>` (newer than the grammar) at the top level only', async () => {
+    const ok = await parse({ 'infra/x.bicep': "extension microsoftGraphV1\n\nparam a string = 'b'\n" });
+    expect(checkSyntax(ok)).toEqual([]);
+    const nested = await parse({ 'infra/x.bicep': 'var a = {\n  extension microsoftGraphV1\n}\n' });
+    expect(checkSyntax(nested).length).toBeGreaterThan(0);
+    const twoWords = await parse({ 'infra/x.bicep': 'extension microsoft graph\n' });
+    expect(checkSyntax(twoWords).length).toBeGreaterThan(0);
   });
 });
 

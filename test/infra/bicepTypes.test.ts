@@ -1,18 +1,22 @@
-// Every resource in infra/ against Microsoft's published Bicep types (the pinned subset in test/infra/bicep-types):
+// Every resource in infra/ against Microsoft's published Bicep types (the pinned subsets in test/infra/bicep-types, Azure's
+// and the Microsoft Graph extension's):
 // the type@apiVersion exists, every property set exists, none is read-only, literal values fit. Each kind of mistake
 // is also shown failing on a mutated copy of the Bicep.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkTypes, readVendoredTypes, registryModules, type VendoredTypes } from '../../tools/infra/bicepTypes.js';
-import { loadProject, readInfraFiles } from '../../tools/infra/check.js';
+import { checkTypes, isGraphType, readVendoredTypes, registryModules, type VendoredTypes } from '../../tools/infra/bicepTypes.js';
+import { bicepExtensions, loadProject, readInfraFiles } from '../../tools/infra/check.js';
 import { REPO_ROOT } from '../../tools/infra/generate.js';
-import { usedResourceTypes } from '../../tools/infra/vendorBicepTypes.js';
+import { graphRelease, usedResourceTypes } from '../../tools/infra/vendorBicepTypes.js';
 
 let files: Record<string, string>;
-let vendored: VendoredTypes;
+let vendored: VendoredTypes[];
+let azure: VendoredTypes;
+let graph: VendoredTypes;
 
 beforeAll(() => {
   files = readInfraFiles();
   vendored = readVendoredTypes(REPO_ROOT);
+  [azure, graph] = vendored as [VendoredTypes, VendoredTypes];
 });
 
 /** Problems after replacing `from` (which must be there) by `to` in `file`. */
@@ -24,11 +28,22 @@ async function typeProblems(file: string, from: string, to: string): Promise<str
 
 describe('Bicep against the published types', () => {
   it('the vendored subset is pinned and holds exactly the resource types infra/ uses', async () => {
-    expect(vendored.source.repository).toBe('Azure/bicep-types-az');
-    expect(vendored.source.commit).toMatch(/^[0-9a-f]{40}$/);
-    expect(Object.keys(vendored.resources).sort()).toEqual(await usedResourceTypes());
-    for (const file of Object.values(vendored.source.files))
+    expect(azure.source.repository).toBe('Azure/bicep-types-az');
+    expect(azure.source.commit).toMatch(/^[0-9a-f]{40}$/);
+    const used = await usedResourceTypes();
+    expect(Object.keys(azure.resources).sort()).toEqual(used.filter((t) => !isGraphType(t)));
+    for (const file of Object.values(azure.source.files))
       expect(file).toMatch(/^generated\/[^/]+\/microsoft\.[a-z]+\/[\w-]+\/types\.json$/);
+    expect(graph.source.repository).toBe('microsoftgraph/msgraph-bicep-types');
+    expect(graph.source.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(Object.keys(graph.resources).sort()).toEqual(used.filter(isGraphType));
+  });
+
+  it('the Graph types are those of the extension release bicepconfig.json pins', async () => {
+    const release = graphRelease(bicepExtensions(await loadProject(files)));
+    expect(release).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const [name, file] of Object.entries(graph.source.files))
+      expect(file).toBe(`generated/microsoftgraph/microsoft.graph/${name.split('@')[1]}/${release}/types.json`);
   });
 
   it('every resource, property and literal of infra/ fits its type', async () => {
@@ -92,6 +107,26 @@ describe('Bicep against the published types', () => {
     expect(await typeProblems('infra/modules/function-app.bicep', "name: 'appsettings'", "name: 'appsetting'")).toEqual([
       expect.stringContaining("Microsoft.Web/sites/config@2024-04-01: name 'appsetting' is not one of appsettings, authsettings"),
     ]);
+  });
+
+  it('checks the Microsoft Graph extension resources against their types', async () => {
+    const misspelled = await typeProblems('infra/modules/graph-roles.bicep', '    appRoleId: ', '    appRole: ');
+    expect(misspelled).toEqual([
+      expect.stringMatching(
+        /^infra\/modules\/graph-roles\.bicep:\d+:\d+: Microsoft\.Graph\/appRoleAssignedTo@v1\.0: appRole is not a property of Microsoft\.Graph\/appRoleAssignedTo \(it has .*appRoleId/,
+      ),
+      expect.stringContaining('Microsoft.Graph/appRoleAssignedTo@v1.0: appRoleId is required by Microsoft.Graph/appRoleAssignedTo'),
+    ]);
+    const readOnly = await typeProblems(
+      'infra/modules/graph-roles.bicep',
+      '    principalId: principalId\n',
+      "    principalId: principalId\n    principalType: 'ServicePrincipal'\n",
+    );
+    expect(readOnly).toEqual([expect.stringContaining('principalType is read-only in Microsoft.Graph/appRoleAssignedTo')]);
+    const version = await typeProblems('infra/modules/graph-roles.bicep', "appRoleAssignedTo@v1.0' = [", "appRoleAssignedTo@beta' = [");
+    expect(version).toContainEqual(
+      expect.stringMatching(/Microsoft\.Graph\/appRoleAssignedTo@beta is not in test\/infra\/bicep-types\/microsoftgraph\.json/),
+    );
   });
 
   it('lists the registry modules it cannot check offline', async () => {

@@ -5,7 +5,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SETTINGS } from '../../shared/config.js';
-import { bicepParser } from '../../tools/infra/bicep.js';
+import { GRAPH_APP_ROLES } from '../../shared/operations/testIntegration.js';
+import {
+  allModules,
+  allResources,
+  type BicepFile,
+  bicepParser,
+  type Declaration,
+  declaration,
+  declaredValue,
+  property,
+  stringValue,
+} from '../../tools/infra/bicep.js';
 import { catalogView } from '../../tools/infra/catalogView.js';
 import {
   appSettings,
@@ -80,6 +91,7 @@ describe('the deployment as committed', () => {
       [
         'Key Vault Secrets Officer → Microsoft.KeyVault/vaults (deployer)',
         'Key Vault Secrets User → Microsoft.KeyVault/vaults (app)',
+        'Log Analytics Reader → Microsoft.OperationalInsights/workspaces (app)',
         'Microsoft Sentinel Responder → Microsoft.OperationalInsights/workspaces (app)',
         'Sentinel Bridge incidents (custom role) → Microsoft.OperationalInsights/workspaces (app)',
         'Monitoring Metrics Publisher → Microsoft.Insights/components (app)',
@@ -227,7 +239,11 @@ describe('role assignments', () => {
       ),
     ).toBe(true);
     const otherFlag = await problems([
-      replace(MAIN, '    grantSentinelRole: enableIncidentPolling\n', '    grantSentinelRole: deploySentinelContent\n'),
+      replace(
+        MAIN,
+        "    grantSentinelRole: enableIncidentPolling && incidentApi == 'sentinel'\n",
+        '    grantSentinelRole: deploySentinelContent\n',
+      ),
     ]);
     expect(
       otherFlag.some((p) =>
@@ -238,6 +254,30 @@ describe('role assignments', () => {
     ).toBe(true);
   });
 
+  it('fails when Log Analytics Reader is granted regardless of KQL enrichment', async () => {
+    const found = await problems([replace(INGESTION, "2022-04-01' = if (kqlEnrichment && !grantSentinelRole) {", "2022-04-01' = {")]);
+    expect(found).toContainEqual(
+      expect.stringContaining(
+        'Log Analytics Reader on Microsoft.OperationalInsights/workspaces must be assigned only when kqlEnrichment says so',
+      ),
+    );
+  });
+
+  it('grants the Microsoft Graph app roles the app needs, only with grantGraphRoles, through the Graph extension', async () => {
+    const project = await loadProject(files);
+    const module = allModules(project).find((m) => m.target === 'infra/modules/graph-roles.bicep');
+    expect(module?.body?.condition?.text).toBe('grantGraphRoles');
+    const file = project.bicep.get('infra/modules/graph-roles.bicep') as BicepFile;
+    const roles = declaredValue(declaration(file, 'appRoles', ['param']) as Declaration);
+    expect(roles?.namedChildren.map(stringValue)).toEqual([...GRAPH_APP_ROLES]);
+    const assignment = allResources(project).find((r) => r.type === 'Microsoft.Graph/appRoleAssignedTo');
+    expect(assignment?.body?.loop).toBeDefined();
+    // Graph's own service principal (appId 00000003-0000-0000-c000-000000000000 in every tenant) holds the role ids.
+    const graphSp = allResources(project).find((r) => r.type === 'Microsoft.Graph/servicePrincipals');
+    expect(graphSp?.existing).toBe(true);
+    expect(graphSp?.body && stringValue(property(graphSp.body.object, 'appId'))).toBe('00000003-0000-0000-c000-000000000000');
+  });
+
   it('fails when a role is scoped wider than its resource', async () => {
     const found = await problems([replace(RBAC, /(resource tableDataContributor [\s\S]*?)\n {2}scope: storage\n/, '$1\n')]);
     expect(found.some((p) => p.includes('tableDataContributor is not scoped to a resource of this deployment'))).toBe(true);
@@ -245,6 +285,22 @@ describe('role assignments', () => {
 });
 
 describe('references, syntax, Sentinel content', () => {
+  it('fails when an extension is not in bicepconfig.json or not pinned', async () => {
+    const GRAPH_ROLES = 'infra/modules/graph-roles.bicep';
+    const unknown = await problems([replace(GRAPH_ROLES, 'extension microsoftGraphV1\n', 'extension microsoftGraph\n')]);
+    expect(unknown).toContainEqual(
+      expect.stringMatching(
+        /^references: infra\/modules\/graph-roles\.bicep:\d+:1: extension microsoftGraph is not in infra\/bicepconfig\.json "extensions"$/,
+      ),
+    );
+    const floating = await problems([replace('infra/bicepconfig.json', 'v1.0:1.0.0', 'v1.0:latest')]);
+    expect(floating).toContainEqual(
+      expect.stringContaining(
+        'extension microsoftGraphV1 is br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:latest: pin a version',
+      ),
+    );
+  });
+
   it('fails when a module or a loaded file does not exist', async () => {
     const found = await problems([
       replace(MAIN, "module rbac 'modules/rbac.bicep'", "module rbac 'modules/roles.bicep'"),

@@ -12,6 +12,7 @@ import { startBenchEnv } from './env.js';
 import { benchGroupCommit } from './groupCommit.js';
 import { benchMemory } from './memory.js';
 import { benchPacking } from './packing.js';
+import { benchPoll } from './poll.js';
 import { type FiguresFile, figures, problems, summary } from './report.js';
 import { benchStorage } from './storage.js';
 
@@ -49,6 +50,7 @@ try {
   await phase('cpu', () => benchCpu(10_000, 3));
   await phase('memory', () => benchMemory(env));
   await phase('storage', () => benchStorage(env));
+  await phase('poll', () => benchPoll(env, 10_000));
 } finally {
   await env.stop();
 }

@@ -11,6 +11,8 @@
 // Inspection: POST /_emulator/incidents (one or an array in Graph shape; may carry `alerts`, `comments`; a
 // `redirected` one needs `redirectIncidentId`), GET /_emulator/incidents[/{id}] (with customTags and comments),
 // DELETE /_emulator/incidents. Faults (429 + Retry-After) and /_emulator/received come from the base (server.ts).
+// Application roles: PUT /_emulator/roles {roles: [...]} sets the roles the caller's token holds; a call whose documented
+// permissions it lacks answers Graph's 403 Forbidden "Missing application roles…". DELETE /_emulator/roles: every role.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { evaluate, ODataError, parseFilter, parseOrderBy } from './sentinel.js';
@@ -126,6 +128,10 @@ const COMMENT_MAX = 30_000;
 
 const ROUTE = /^\/v1\.0\/security\/incidents(?:\/([^/]+)(?:\/(comments))?)?\/?$/i;
 
+/** Application permissions of each call (learn.microsoft.com/graph/api/security-incident-{list,get,update,post-comments}). */
+const rolesFor = (method: string): readonly string[] =>
+  method === 'GET' ? ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'] : ['SecurityIncident.ReadWrite.All'];
+
 function graphError(status: number, code: string, message: string, headers?: Record<string, string>): Reply {
   const id = randomUUID();
   return reply(
@@ -164,6 +170,8 @@ function checkFilter(node: FilterTree): FilterTree {
 export async function startGraphEmulator(options: GraphEmulatorOptions): Promise<RunningEmulator> {
   const store = new JsonStore<State>(join(options.dataDir, 'graph-incidents.json'), { seq: 0, incidents: [] });
   const defaultTenant = options.tenantId ?? '00000000-0000-4000-8000-00000000a11e';
+  /** The application roles of the caller's token; undefined: every role. */
+  let heldRoles: string[] | undefined;
 
   const find = (id: string) => store.data.incidents.find((s) => s.incident.id === id);
   const touch = (s: Stored) => {
@@ -381,6 +389,13 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     if (!m) return undefined;
     if (!/^Bearer \S+/.test(String(req.headers.authorization ?? '')))
       return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    const required = rolesFor(req.method);
+    if (heldRoles && !required.some((r) => heldRoles?.includes(r)))
+      return graphError(
+        403,
+        'Forbidden',
+        `Missing application roles. API required roles: ${required.join(',')}, application roles: ${heldRoles.join(',')}.`,
+      );
     const id = m[1] && decodeURIComponent(m[1]);
     if (!id)
       return req.method === 'GET'
@@ -401,6 +416,16 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   }
 
   async function inspect(req: EmulatorRequest, path: string): Promise<Reply | undefined> {
+    if (path === 'roles') {
+      if (req.method === 'DELETE') heldRoles = undefined;
+      else if (req.method === 'PUT') {
+        const roles = (JSON.parse(req.body.toString('utf8') || '{}') as { roles?: unknown }).roles;
+        if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string'))
+          return reply(400, { error: 'body must be {"roles": ["SecurityIncident.Read.All", …]}' });
+        heldRoles = roles;
+      }
+      return reply(200, { roles: heldRoles ?? null });
+    }
     const m = /^incidents(?:\/([^/]+))?$/.exec(path);
     if (!m) return undefined;
     const id = m[1] && decodeURIComponent(m[1]);

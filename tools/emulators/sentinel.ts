@@ -15,6 +15,9 @@
 // Inspection: POST /_emulator/incidents (one or an array, ARM shape; may carry `alerts`, `entities`, `comments`; an
 // `id` names the workspace, else the first configured one), GET /_emulator/incidents[/{name}] (with `comments`),
 // DELETE /_emulator/incidents[/{name}]. Faults and /_emulator/received come from the base (server.ts).
+// Authorization: PUT /_emulator/actions {actions: [...]} limits what the caller's role grants (wildcards as in a role
+// definition, e.g. Microsoft.SecurityInsights/incidents/*); a call needing another action answers ARM's 403
+// AuthorizationFailed naming it. DELETE /_emulator/actions grants everything again (the default).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { armError, armPreflight } from './arm.js';
@@ -84,6 +87,23 @@ const COMMENT_MAX = 30_000;
 
 const ROUTE =
   /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+)\/providers\/Microsoft\.SecurityInsights\/incidents(?:\/([^/]+)(?:\/(comments|alerts|entities)(?:\/([^/]+))?)?)?\/?$/i;
+
+/** The RBAC action ARM checks for a request: `<resource type>/read|write|delete`, a POST `<type>/<name>/action`. */
+function actionOf(method: string, sub: string | undefined): string {
+  const type = `Microsoft.SecurityInsights/incidents${sub ? `/${sub.toLowerCase()}` : ''}`;
+  return `${type}/${VERBS.get(method) ?? 'write'}`;
+}
+const VERBS = new Map([
+  ['GET', 'read'],
+  ['POST', 'action'],
+  ['DELETE', 'delete'],
+]);
+
+const grants = (held: readonly string[], action: string) =>
+  held.some((h) => new RegExp(`^${h.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action));
+
+/** Object id ARM names in a 403 (the emulator's token carries no identity). */
+const CALLER = '00000000-0000-4000-8000-0000000c411e';
 
 const newEtag = () => `"${randomUUID()}"`;
 const nowIso = () => new Date().toISOString();
@@ -262,6 +282,8 @@ export async function startSentinelEmulator(options: SentinelEmulatorOptions): P
   const configured = (options.workspaces ?? []).map(workspaceIdOf);
   const pageSize = Math.min(Math.max(options.pageSize ?? 50, 1), 1000);
   const conflictStatus = options.conflictStatus ?? 412;
+  /** The actions the caller's role grants; undefined: every action. */
+  let heldActions: string[] | undefined;
 
   const knownWorkspace = (wsId: string) =>
     configured.some((w) => w.toLowerCase() === wsId.toLowerCase()) ||
@@ -478,6 +500,13 @@ export async function startSentinelEmulator(options: SentinelEmulatorOptions): P
       string | undefined,
       string | undefined,
     ];
+    const action = actionOf(req.method, sub);
+    if (heldActions && !grants(heldActions, action))
+      return armError(
+        403,
+        'AuthorizationFailed',
+        `The client '${CALLER}' with object id '${CALLER}' does not have authorization to perform action '${action}' over scope '${req.url.pathname}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      );
     if (!knownWorkspace(wsId)) return armError(404, 'ResourceNotFound', `The workspace '${wsId}' was not found.`);
     const name = rawName && decodeURIComponent(rawName);
     const commentId = rawCommentId && decodeURIComponent(rawCommentId);
@@ -546,6 +575,16 @@ export async function startSentinelEmulator(options: SentinelEmulatorOptions): P
   }
 
   async function inspect(req: EmulatorRequest, path: string): Promise<Reply | undefined> {
+    if (path === 'actions') {
+      if (req.method === 'DELETE') heldActions = undefined;
+      else if (req.method === 'PUT') {
+        const actions = (JSON.parse(req.body.toString('utf8') || '{}') as { actions?: unknown }).actions;
+        if (!Array.isArray(actions) || !actions.every((a) => typeof a === 'string'))
+          return reply(400, { error: 'body must be {"actions": ["Microsoft.SecurityInsights/…", …]}' });
+        heldActions = actions;
+      }
+      return reply(200, { actions: heldActions ?? null });
+    }
     const m = /^incidents(?:\/([^/]+))?$/.exec(path);
     if (!m) return undefined;
     const name = m[1] && decodeURIComponent(m[1]);

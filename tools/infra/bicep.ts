@@ -48,11 +48,23 @@ export function parseProject(parser: Parser, files: Readonly<Record<string, stri
 
 export const where = (file: BicepFile, node: Node) => `${file.path}:${node.startPosition.row + 1}:${node.startPosition.column + 1}`;
 
+/** `extension <alias>` (Bicep 0.30+), which the grammar predates: it parses as a top-level ERROR of two identifiers. */
+const EXTENSION = /^extension\s+([A-Za-z_]\w*)$/;
+
+/** The aliases of the file's `extension` declarations (each must be named in bicepconfig.json). */
+export function extensionAliases(file: BicepFile): { alias: string; at: string }[] {
+  return file.root.namedChildren.flatMap((n) => {
+    const m = n.type === 'ERROR' ? EXTENSION.exec(n.text) : null;
+    return m ? [{ alias: m[1] as string, at: where(file, n) }] : [];
+  });
+}
+
 /** ERROR and MISSING nodes: where the text is not valid Bicep. */
 export function syntaxErrors(file: BicepFile): { at: string; message: string }[] {
   const found: { at: string; message: string }[] = [];
   const visit = (n: Node) => {
     if (n.isMissing) found.push({ at: where(file, n), message: `missing ${n.type}` });
+    else if (n.type === 'ERROR' && n.parent?.type === file.root.type && EXTENSION.test(n.text)) return;
     else if (n.type === 'ERROR') found.push({ at: where(file, n), message: `unexpected ${JSON.stringify(n.text.slice(0, 40))}` });
     else if (n.hasError) for (const c of n.children) visit(c);
   };

@@ -1,5 +1,6 @@
-// Every resource of infra/ against Microsoft's published Bicep types (a pinned subset of Azure/bicep-types-az vendored
-// in test/infra/bicep-types/ by tools/infra/vendorBicepTypes.ts): the type@apiVersion exists, every property the Bicep
+// Every resource of infra/ against Microsoft's published Bicep types (pinned subsets of Azure/bicep-types-az and, for the
+// Microsoft Graph extension's Microsoft.Graph/* types, microsoftgraph/msgraph-bicep-types, vendored in
+// test/infra/bicep-types/ by tools/infra/vendorBicepTypes.ts): the type@apiVersion exists, every property the Bicep
 // sets exists on its object type (through arrays, dictionaries, unions and discriminated objects), no read-only
 // property is set, and literal values fit the declared type. Expressions the parse tree cannot follow (function
 // results, loop variables' members) are not checked. Modules from the public registry (br/public:avm/…) are compiled
@@ -22,6 +23,10 @@ import {
 } from './bicep.js';
 
 export const BICEP_TYPES_FILE = 'test/infra/bicep-types/types.json';
+/** The Microsoft Graph Bicep extension's types (Microsoft.Graph/…@v1.0). */
+export const GRAPH_TYPES_FILE = 'test/infra/bicep-types/microsoftgraph.json';
+
+export const isGraphType = (typeAtVersion: string) => /^Microsoft\.Graph\//i.test(typeAtVersion);
 
 /** bicep-types-az property flags (bicep-types src/types.ts ObjectTypePropertyFlags). */
 export const FLAGS = { required: 1, readOnly: 2 } as const;
@@ -54,9 +59,12 @@ export interface VendoredTypes {
   readonly types: readonly VendoredType[];
 }
 
-export function readVendoredTypes(root: string): VendoredTypes {
-  return JSON.parse(readFileSync(path.join(root, BICEP_TYPES_FILE), 'utf8')) as VendoredTypes;
+/** The vendored sets: Azure's, then Microsoft Graph's. */
+export function readVendoredTypes(root: string): VendoredTypes[] {
+  return [BICEP_TYPES_FILE, GRAPH_TYPES_FILE].map((f) => JSON.parse(readFileSync(path.join(root, f), 'utf8')) as VendoredTypes);
 }
+
+const fileOf = (set: VendoredTypes) => (set.source.repository === 'Azure/bicep-types-az' ? BICEP_TYPES_FILE : GRAPH_TYPES_FILE);
 
 /** Keys Bicep adds to every resource body; they are not properties of the resource type. */
 const BICEP_KEYS = new Set(['parent', 'scope', 'dependsOn']);
@@ -179,21 +187,25 @@ class Checker {
   }
 }
 
-/** Problems of every resource of the project against the vendored types. */
-export function checkTypes(project: Project, vendored: VendoredTypes): TypeProblem[] {
-  const checker = new Checker(project, vendored);
+/** Problems of every resource of the project against the vendored types (Azure's and Microsoft Graph's). */
+export function checkTypes(project: Project, sets: readonly VendoredTypes[]): TypeProblem[] {
+  const problems: TypeProblem[] = [];
   for (const r of allResources(project)) {
     const name = `${r.type}@${r.apiVersion}`;
     const at = where(r.file, r.node);
-    const bodies = Object.hasOwn(vendored.resources, name) ? vendored.resources[name] : undefined;
-    if (!bodies?.length) {
-      checker.problems.push({
+    const set = sets.find((s) => Object.hasOwn(s.resources, name));
+    const bodies = set?.resources[name];
+    if (!set || !bodies?.length) {
+      const expected = sets.find((s) => (s.source.repository === 'Azure/bicep-types-az') !== isGraphType(name)) ?? sets[0];
+      const pin = expected ? `${expected.source.repository}@${expected.source.commit.slice(0, 12)}` : 'no vendored types';
+      problems.push({
         at,
-        message: `${name} is not in ${BICEP_TYPES_FILE} (${vendored.source.repository}@${vendored.source.commit.slice(0, 12)}): run tools/infra/vendorBicepTypes.ts; if it is still missing, that type or apiVersion does not exist`,
+        message: `${name} is not in ${expected ? fileOf(expected) : BICEP_TYPES_FILE} (${pin}): run tools/infra/vendorBicepTypes.ts; if it is still missing, that type or apiVersion does not exist`,
       });
       continue;
     }
     if (r.existing || !r.body) continue;
+    const checker = new Checker(project, set);
     const body = { file: r.file, node: r.body.object };
     const tries = bodies.map((b) => {
       const saved = checker.problems.length;
@@ -201,16 +213,14 @@ export function checkTypes(project: Project, vendored: VendoredTypes): TypeProbl
       return checker.problems.splice(saved);
     });
     const best = tries.find((x) => x.length === 0) ?? tries[0] ?? [];
-    checker.problems.push(...best.map((p) => ({ at: p.at, message: `${name}: ${p.message}` })));
+    problems.push(...best.map((p) => ({ at: p.at, message: `${name}: ${p.message}` })));
   }
   const used = new Set(allResources(project).map((r) => `${r.type}@${r.apiVersion}`));
-  for (const name of Object.keys(vendored.resources))
-    if (!used.has(name))
-      checker.problems.push({
-        at: BICEP_TYPES_FILE,
-        message: `vendors ${name}, which infra/ no longer uses: run tools/infra/vendorBicepTypes.ts`,
-      });
-  return checker.problems;
+  for (const set of sets)
+    for (const name of Object.keys(set.resources))
+      if (!used.has(name))
+        problems.push({ at: fileOf(set), message: `vendors ${name}, which infra/ no longer uses: run tools/infra/vendorBicepTypes.ts` });
+  return problems;
 }
 
 /** Registry modules (br/public:…): compiled from their own published types, not checkable offline. */

@@ -20,6 +20,7 @@ import {
   declaredValue,
   decorator,
   descendants,
+  extensionAliases,
   itemsOf,
   type Loop,
   literalValue,
@@ -60,7 +61,7 @@ export interface CheckInputs {
   readonly view: CatalogView;
   readonly settings?: SettingsTable;
   /** Microsoft's Bicep types of the resources used (test/infra/bicep-types). */
-  readonly types?: VendoredTypes;
+  readonly types?: readonly VendoredTypes[];
 }
 
 export const WORKBOOK = 'infra/sentinel/workbook.json';
@@ -183,7 +184,25 @@ export function checkReferences(project: Project): Problem[] {
         out.push(p(`${where(f, call)}: ${name}('${stringValue(callArguments(call)[0])}') — ${target} does not exist`));
       else if (text.length > limit) out.push(p(`${where(f, call)}: ${target} has ${text.length} characters; ${name} accepts ${limit}`));
     }
+  const extensions = bicepExtensions(project);
+  for (const f of project.bicep.values())
+    for (const { alias, at } of extensionAliases(f)) {
+      const ref = extensions.get(alias);
+      if (!ref) out.push(p(`${at}: extension ${alias} is not in ${BICEP_CONFIG} "extensions"`));
+      else if (!PINNED_EXTENSION.test(ref))
+        out.push(p(`${at}: extension ${alias} is ${ref}: pin a version (br:mcr.microsoft.com/…:x.y.z)`));
+    }
   return out;
+}
+
+export const BICEP_CONFIG = 'infra/bicepconfig.json';
+const PINNED_EXTENSION = /^br:mcr\.microsoft\.com\/bicep\/extensions\/[\w./-]+:\d+\.\d+\.\d+$/;
+
+/** bicepconfig.json's extension aliases → their registry references. */
+export function bicepExtensions(project: Project): ReadonlyMap<string, string> {
+  const text = project.files[BICEP_CONFIG];
+  const parsed = text === undefined ? {} : (JSON.parse(text) as { extensions?: Record<string, string> });
+  return new Map(Object.entries(parsed.extensions ?? {}));
 }
 
 // ---- the posture: one table of "this value must be that" --------------------------------------------------------
@@ -422,6 +441,8 @@ function sourceParam(ref: Ref) {
 const JSON_SETTINGS = ['SENTINEL_WORKSPACES', 'LOGS_INGESTION_RULES'];
 const SAMPLE: Readonly<Record<string, unknown>> = {
   subscriptionId: '00000000-0000-0000-0000-000000000000',
+  api: 'graph',
+  workspaceId: '00000000-0000-0000-0000-000000000000',
   endpoint: 'https://example-a1b2.westeurope-1.ingest.monitor.azure.com',
   ruleId: 'dcr-00000000000000000000000000000000',
   streams: ['Custom-Example_CL'],

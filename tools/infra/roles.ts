@@ -8,6 +8,7 @@
 //   Storage Blob Data Owner        b7e6dc6d-f1e8-4753-8033-0f276bb0955b (built-in-roles.md, Storage)
 //   Key Vault Secrets User         4633458b-17de-408a-b874-0445c86b69e6 (built-in-roles.md, Security)
 //   Key Vault Secrets Officer      b86a8fe4-44ce-4948-aee5-eccb2c155cd7 (built-in-roles.md, Security)
+//   Log Analytics Reader           73c42c96-874c-492b-b04d-ab87d138a893 (built-in-roles/monitor.md)
 
 import type { ArmOperation } from '../../shared/incidents/sentinelOperations.js';
 
@@ -22,6 +23,7 @@ export const BUILT_IN_ROLES: Readonly<Record<string, string>> = {
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
   '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
   'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': 'Key Vault Secrets Officer',
+  '73c42c96-874c-492b-b04d-ab87d138a893': 'Log Analytics Reader',
 };
 
 /** Broad roles, named so a mistake reads clearly; never assigned here. */
@@ -65,15 +67,22 @@ export const REQUIRED_ASSIGNMENTS: readonly RequiredAssignment[] = [
     role: CUSTOM_INCIDENT_ROLE,
     scope: 'Microsoft.OperationalInsights/workspaces',
     principal: 'app',
-    onlyWhen: ['enableIncidentPolling', 'sentinelRole'],
+    onlyWhen: ['enableIncidentPolling', 'incidentApi', 'sentinelRole'],
     why: "read incidents, add the label and comments (incident polling with sentinelRole 'custom')",
   },
   {
     role: 'Microsoft Sentinel Responder',
     scope: 'Microsoft.OperationalInsights/workspaces',
     principal: 'app',
-    onlyWhen: ['enableIncidentPolling', 'sentinelRole'],
+    onlyWhen: ['enableIncidentPolling', 'incidentApi', 'sentinelRole'],
     why: "the built-in alternative to the custom role (incident polling with sentinelRole 'responder')",
+  },
+  {
+    role: 'Log Analytics Reader',
+    scope: 'Microsoft.OperationalInsights/workspaces',
+    principal: 'app',
+    onlyWhen: ['kqlEnrichment'],
+    why: 'KQL enrichment queries when no Sentinel role carries the query actions (incidents read through Graph)',
   },
   {
     role: 'Storage Queue Data Contributor',

@@ -1,18 +1,21 @@
-// Vendors the Bicep type definitions of the resource types infra/ uses from a checkout of Azure/bicep-types-az
-// (github.com/Azure/bicep-types-az, generated/<provider>/<namespace>/<apiVersion>/types.json), stripped to what
-// tools/infra/bicepTypes.ts checks: the type graph reachable from each resource body, without descriptions, one shared
-// and de-duplicated type list. Reproducible: the same checkout and the same infra/ give the same bytes.
+// Vendors the Bicep type definitions of the resource types infra/ uses, stripped to what tools/infra/bicepTypes.ts
+// checks: the type graph reachable from each resource body, without descriptions, one shared and de-duplicated type
+// list. Two sources, each its own file: Azure's from a checkout of Azure/bicep-types-az
+// (generated/<provider>/<namespace>/<apiVersion>/types.json), Microsoft Graph's (Microsoft.Graph/*, the Bicep extension)
+// from microsoftgraph/msgraph-bicep-types (generated/microsoftgraph/microsoft.graph/<apiVersion>/<release>/types.json,
+// the release infra/bicepconfig.json pins). Reproducible: the same checkout and the same infra/ give the same bytes.
 //
 //   npx tsx tools/infra/vendorBicepTypes.ts <git dir of bicep-types-az> [commit]
+//   npx tsx tools/infra/vendorBicepTypes.ts --graph <git dir of msgraph-bicep-types> [commit]
 //
 // Reads the git objects directly (git ls-tree / git show), so a bare clone is enough; generated/index.json is not
-// needed (it is over 4 MB). Writes test/infra/bicep-types/types.json.
+// needed (it is over 4 MB). Writes test/infra/bicep-types/types.json or microsoftgraph.json.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { allResources } from './bicep.js';
-import { BICEP_TYPES_FILE, type VendoredType, type VendoredTypes } from './bicepTypes.js';
-import { loadProject } from './check.js';
+import { BICEP_TYPES_FILE, GRAPH_TYPES_FILE, isGraphType, type VendoredType, type VendoredTypes } from './bicepTypes.js';
+import { bicepExtensions, loadProject } from './check.js';
 import { REPO_ROOT } from './generate.js';
 
 type Ref = { $ref: string };
@@ -88,7 +91,37 @@ function copier(raw: Raw[], out: VendoredType[]) {
   return copy;
 }
 
-export function vendorTypes(gitDir: string, commit: string, wanted: readonly string[]): VendoredTypes {
+/** Where a type's definitions are in a checkout: its candidate types.json files, in order. */
+type FileFinder = (name: string, typeFiles: readonly string[]) => string[];
+
+/** Azure/bicep-types-az: generated/<provider>/<namespace>/<apiVersion>/types.json. */
+const azureFiles: FileFinder = (name, typeFiles) => {
+  const [type = '', apiVersion = ''] = name.split('@');
+  const namespace = type.split('/')[0]?.toLowerCase();
+  return typeFiles.filter((f) => f.toLowerCase().endsWith(`/${namespace}/${apiVersion}/types.json`));
+};
+
+/** msgraph-bicep-types: generated/microsoftgraph/microsoft.graph/<apiVersion>/<release>/types.json. */
+const graphFiles =
+  (release: string): FileFinder =>
+  (name) => [`generated/microsoftgraph/microsoft.graph/${name.split('@')[1]}/${release}/types.json`];
+
+/** The Graph extension's release bicepconfig.json pins (…/microsoftgraph/v1.0:1.0.0 → 1.0.0). */
+export function graphRelease(extensions: ReadonlyMap<string, string>): string | undefined {
+  for (const ref of extensions.values()) {
+    const m = /\/extensions\/microsoftgraph\/[^:]+:(.+)$/.exec(ref);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+export function vendorTypes(
+  gitDir: string,
+  commit: string,
+  wanted: readonly string[],
+  repository = 'Azure/bicep-types-az',
+  filesOf: FileFinder = azureFiles,
+): VendoredTypes {
   const git = (...args: string[]) => execFileSync('git', ['--git-dir', gitDir, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const sha = git('rev-parse', commit).trim();
   const typeFiles = git('ls-tree', '-r', '--name-only', sha, 'generated')
@@ -98,10 +131,8 @@ export function vendorTypes(gitDir: string, commit: string, wanted: readonly str
   const resources: Record<string, number[]> = {};
   const files: Record<string, string> = {};
   for (const name of wanted) {
-    const [type = '', apiVersion = ''] = name.split('@');
-    const namespace = type.split('/')[0]?.toLowerCase();
-    const candidates = typeFiles.filter((f) => f.toLowerCase().endsWith(`/${namespace}/${apiVersion}/types.json`));
-    for (const file of candidates) {
+    for (const file of filesOf(name, typeFiles)) {
+      if (!typeFiles.includes(file)) continue;
       const raw = JSON.parse(git('show', `${sha}:${file}`)) as Raw[];
       const bodies = raw.filter((t) => t.$type === 'ResourceType' && (t.name as string).toLowerCase() === name.toLowerCase());
       if (!bodies.length) continue;
@@ -111,14 +142,22 @@ export function vendorTypes(gitDir: string, commit: string, wanted: readonly str
       break;
     }
   }
-  return { source: { repository: 'Azure/bicep-types-az', commit: sha, files }, resources, types };
+  return { source: { repository, commit: sha, files }, resources, types };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [gitDir, commit = 'HEAD'] = process.argv.slice(2);
-  if (!gitDir) throw new Error('usage: tsx tools/infra/vendorBicepTypes.ts <git dir of Azure/bicep-types-az> [commit]');
-  const vendored = vendorTypes(gitDir, commit, await usedResourceTypes());
-  const target = path.join(REPO_ROOT, BICEP_TYPES_FILE);
+  const args = process.argv.slice(2);
+  const graph = args[0] === '--graph';
+  const [gitDir, commit = 'HEAD'] = graph ? args.slice(1) : args;
+  if (!gitDir) throw new Error('usage: tsx tools/infra/vendorBicepTypes.ts [--graph] <git dir of the types repository> [commit]');
+  const used = (await usedResourceTypes()).filter((t) => isGraphType(t) === graph);
+  let vendored: VendoredTypes;
+  if (graph) {
+    const release = graphRelease(bicepExtensions(await loadProject()));
+    if (!release) throw new Error('infra/bicepconfig.json names no microsoftgraph extension');
+    vendored = vendorTypes(gitDir, commit, used, 'microsoftgraph/msgraph-bicep-types', graphFiles(release));
+  } else vendored = vendorTypes(gitDir, commit, used);
+  const target = path.join(REPO_ROOT, graph ? GRAPH_TYPES_FILE : BICEP_TYPES_FILE);
   // One type a line: small diffs when the pin moves.
   const { types, ...head } = vendored;
   writeFileSync(
