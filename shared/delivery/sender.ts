@@ -8,6 +8,7 @@ import type { Catalog } from '../catalog/index.js';
 import { shapeToTable } from '../catalog/rows.js';
 import type { JsonRecord } from '../catalog/types.js';
 import type { Config, LogsIngestionRule } from '../config.js';
+import { rowBytes } from '../reliability/costGuard.js';
 import { markCutAtDelivery, type OriginalRecord, type OriginalStore } from '../reliability/originals.js';
 import { classifyFailure, type FailureInfo } from './outcome.js';
 
@@ -99,7 +100,7 @@ export class LogsSender {
         shaped = marked.row;
         if (marked.original) originals.push(marked.original);
       }
-      const bytes = Buffer.byteLength(JSON.stringify(shaped));
+      const bytes = rowBytes(shaped);
       if (bytes > MAX_RECORD_BYTES) tooLarge.push(shaped);
       else {
         ready.push(shaped);
@@ -132,7 +133,7 @@ export class LogsSender {
       }
       for (const f of failed) {
         failures.push({ rows: f.failedLogs, info: classifyFailure(f.cause) });
-        for (const r of f.failedLogs) readyBytes -= Buffer.byteLength(JSON.stringify(r));
+        for (const r of f.failedLogs) readyBytes -= rowBytes(r as JsonRecord);
       }
     }
     const failedCount = failures.reduce((n, f) => n + f.rows.length, 0);
