@@ -183,8 +183,10 @@ export class GroupCommitter {
   }
 }
 
-/** Serialized rows a request's stream gathers before they are packed into messages. */
-const PACK_AT_BYTES = 2 * 1024 * 1024;
+/** Serialized rows a request's stream gathers before they are packed into messages: small enough that the rows
+ * waiting are young garbage once packed (a 30 MB body peaks at ~2.3× its size; at 2 MB it was ~4×), large enough that
+ * most groups fill (docs/BENCHMARKS.md, memory). */
+const PACK_AT_BYTES = 512 * 1024;
 
 interface Pending {
   groups: GzGroup[];

@@ -1,6 +1,7 @@
 // Queue, table and blob clients from the configuration: a connection string locally (Azurite), the managed
 // identity and service URIs in Azure — the same settings the Functions host reads for its own triggers.
 
+import { setMaxListeners } from 'node:events';
 import type { TokenCredential } from '@azure/core-auth';
 import { isRestError, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { TableClient } from '@azure/data-tables';
@@ -45,12 +46,16 @@ export class StorageDeadlineError extends Error {
   }
 }
 
+const DEADLINE_LISTENERS = 100;
+
 /**
  * Runs storage calls under one overall deadline: the signal given to `run` aborts them (pass it as `abortSignal`),
  * and the promise rejects with a StorageDeadlineError when the deadline passes even if a call ignores the signal.
  */
 export async function withinDeadline<T>(ms: number, what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  // One deadline covers every write of a request (16 in parallel, each SDK call listening on it): not a leak.
+  setMaxListeners(DEADLINE_LISTENERS, controller.signal);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
