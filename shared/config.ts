@@ -201,7 +201,7 @@ export const SETTINGS = {
   },
   INGEST_INFLIGHT_MB: {
     schema: int(1, 16 * 1024).default(256),
-    doc: "Request body bytes one instance processes at once (MB; a gzip body counts its bytes on the wire and decoded). A request that would pass it while others are in flight is answered 503 with Retry-After (a lone request always goes ahead), so concurrent large POSTs cannot run the instance out of memory. Default 256, for a 2,048 MB Flex instance (about 1/8 of its memory): four 30 MB POSTs at once peak at ~4× the bytes posted over the ~0.2 GB of an idle instance (docs/BENCHMARKS.md), so 256 MB of bodies is ~1 GB, with room left for V8's garbage-collection lag and the host's copies of refused bodies.",
+    doc: "Request body bytes one instance processes at once (MB; a gzip body counts its bytes on the wire and decoded). A request that would pass it while others are in flight is answered 503 with Retry-After (a lone request always goes ahead), so concurrent large POSTs cannot run the instance out of memory. Default 256, for a 2,048 MB Flex instance (about 1/8 of its memory): four 30 MB POSTs at once peak at ~2.2× the bytes posted over the ~0.2 GB of an idle instance (docs/BENCHMARKS.md), so 256 MB of bodies is ~0.6 GB, with room left for V8's garbage-collection lag and the other functions of the instance.",
   },
   INGEST_GROUP_COMMIT_MS: {
     schema: int(0, 1000).default(0),
