@@ -16,7 +16,17 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { evaluate, ODataError, parseFilter, parseOrderBy } from './sentinel.js';
-import { type EmulatorRequest, JsonStore, type Reply, type RunningEmulator, reply, seedAll, startEmulator } from './server.js';
+import {
+  type EmulatorRequest,
+  type Grants,
+  grantsRoute,
+  JsonStore,
+  type Reply,
+  type RunningEmulator,
+  reply,
+  seedAll,
+  startEmulator,
+} from './server.js';
 import type { EmulatorTls } from './tls.js';
 
 export interface GraphEmulatorOptions {
@@ -171,7 +181,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   const store = new JsonStore<State>(join(options.dataDir, 'graph-incidents.json'), { seq: 0, incidents: [] });
   const defaultTenant = options.tenantId ?? '00000000-0000-4000-8000-00000000a11e';
   /** The application roles of the caller's token; undefined: every role. */
-  let heldRoles: string[] | undefined;
+  const roles: Grants = {};
 
   const find = (id: string) => store.data.incidents.find((s) => s.incident.id === id);
   const touch = (s: Stored) => {
@@ -390,7 +400,8 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     if (!/^Bearer \S+/.test(String(req.headers.authorization ?? '')))
       return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
     const required = rolesFor(req.method);
-    if (heldRoles && !required.some((r) => heldRoles?.includes(r)))
+    const heldRoles = roles.held;
+    if (heldRoles && !required.some((r) => heldRoles.includes(r)))
       return graphError(
         403,
         'Forbidden',
@@ -416,16 +427,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
   }
 
   async function inspect(req: EmulatorRequest, path: string): Promise<Reply | undefined> {
-    if (path === 'roles') {
-      if (req.method === 'DELETE') heldRoles = undefined;
-      else if (req.method === 'PUT') {
-        const roles = (JSON.parse(req.body.toString('utf8') || '{}') as { roles?: unknown }).roles;
-        if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string'))
-          return reply(400, { error: 'body must be {"roles": ["SecurityIncident.Read.All", …]}' });
-        heldRoles = roles;
-      }
-      return reply(200, { roles: heldRoles ?? null });
-    }
+    if (path === 'roles') return grantsRoute(req, roles, 'roles', 'SecurityIncident.Read.All');
     const m = /^incidents(?:\/([^/]+))?$/.exec(path);
     if (!m) return undefined;
     const id = m[1] && decodeURIComponent(m[1]);

@@ -22,7 +22,17 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { armError, armPreflight } from './arm.js';
 import INCIDENT_CONTRACT from './contracts/securityinsights-incident.json' with { type: 'json' };
-import { type EmulatorRequest, JsonStore, type Reply, type RunningEmulator, reply, seedAll, startEmulator } from './server.js';
+import {
+  type EmulatorRequest,
+  type Grants,
+  grantsRoute,
+  JsonStore,
+  type Reply,
+  type RunningEmulator,
+  reply,
+  seedAll,
+  startEmulator,
+} from './server.js';
 import type { EmulatorTls } from './tls.js';
 
 export interface EmulatorWorkspace {
@@ -283,7 +293,7 @@ export async function startSentinelEmulator(options: SentinelEmulatorOptions): P
   const pageSize = Math.min(Math.max(options.pageSize ?? 50, 1), 1000);
   const conflictStatus = options.conflictStatus ?? 412;
   /** The actions the caller's role grants; undefined: every action. */
-  let heldActions: string[] | undefined;
+  const actions: Grants = {};
 
   const knownWorkspace = (wsId: string) =>
     configured.some((w) => w.toLowerCase() === wsId.toLowerCase()) ||
@@ -501,6 +511,7 @@ export async function startSentinelEmulator(options: SentinelEmulatorOptions): P
       string | undefined,
     ];
     const action = actionOf(req.method, sub);
+    const heldActions = actions.held;
     if (heldActions && !grants(heldActions, action))
       return armError(
         403,
@@ -575,16 +586,7 @@ export async function startSentinelEmulator(options: SentinelEmulatorOptions): P
   }
 
   async function inspect(req: EmulatorRequest, path: string): Promise<Reply | undefined> {
-    if (path === 'actions') {
-      if (req.method === 'DELETE') heldActions = undefined;
-      else if (req.method === 'PUT') {
-        const actions = (JSON.parse(req.body.toString('utf8') || '{}') as { actions?: unknown }).actions;
-        if (!Array.isArray(actions) || !actions.every((a) => typeof a === 'string'))
-          return reply(400, { error: 'body must be {"actions": ["Microsoft.SecurityInsights/…", …]}' });
-        heldActions = actions;
-      }
-      return reply(200, { actions: heldActions ?? null });
-    }
+    if (path === 'actions') return grantsRoute(req, actions, 'actions', 'Microsoft.SecurityInsights/…');
     const m = /^incidents(?:\/([^/]+))?$/.exec(path);
     if (!m) return undefined;
     const name = m[1] && decodeURIComponent(m[1]);

@@ -260,3 +260,28 @@ export function seedAll<T>(req: EmulatorRequest, what: string, seed: (raw: unkno
   }
   return seeded;
 }
+
+/** What an emulator lets its caller do (app roles, ARM actions): unset = everything, as with a fully granted identity. */
+export interface Grants {
+  held?: string[];
+}
+
+/**
+ * `/_emulator/<field>`: PUT `{"<field>": [strings]}` narrows what the caller is granted, DELETE grants everything
+ * again, GET shows it.
+ */
+export function grantsRoute(req: EmulatorRequest, grants: Grants, field: string, example: string): Reply {
+  if (req.method === 'DELETE') grants.held = undefined;
+  else if (req.method === 'PUT') {
+    let list: unknown;
+    try {
+      list = (JSON.parse(req.body.toString('utf8') || '{}') as Record<string, unknown>)[field];
+    } catch {
+      list = undefined;
+    }
+    if (!Array.isArray(list) || !list.every((r) => typeof r === 'string'))
+      return reply(400, { error: `body must be {"${field}": ["${example}", …]}` });
+    grants.held = list;
+  }
+  return reply(200, { [field]: grants.held ?? null });
+}
