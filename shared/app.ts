@@ -95,21 +95,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
   };
   const incidents: IncidentDeps = {
     config,
-    sentinel: overrides.sentinel ?? createSentinelClient(config.ARM_ENDPOINT, azure, { scope: config.cloud.resourceManagerScope }),
-    graph:
-      overrides.graph ??
-      createGraphClient({
-        endpoint: config.GRAPH_ENDPOINT,
-        credential: azure.credential,
-        ...(azure.tls.tlsOptions ? { ca: azure.tls.tlsOptions.ca } : {}),
-      }),
-    kql:
-      overrides.kql ??
-      createKqlQueryRunner({
-        credential: azure.credential,
-        endpoint: config.LOG_ANALYTICS_QUERY_ENDPOINT,
-        ...(azure.tls.tlsOptions ? { ca: azure.tls.tlsOptions.ca } : {}),
-      }),
+    ...incidentClients(config, azure, overrides),
     storage,
     reliability,
     log,
@@ -130,4 +116,14 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     now: date,
   };
   return { config, log, azure, storage, catalog, reliability, ingest, delivery, incidents };
+}
+
+/** The incident APIs' clients (SecurityInsights, Graph, Log Analytics queries) over the app's one credential. */
+function incidentClients(config: Config, azure: AzureAccess, overrides: AppOverrides): Pick<IncidentDeps, 'sentinel' | 'graph' | 'kql'> {
+  const ca = azure.tls.tlsOptions ? { ca: azure.tls.tlsOptions.ca } : {};
+  return {
+    sentinel: overrides.sentinel ?? createSentinelClient(config.ARM_ENDPOINT, azure, { scope: config.cloud.resourceManagerScope }),
+    graph: overrides.graph ?? createGraphClient({ endpoint: config.GRAPH_ENDPOINT, credential: azure.credential, ...ca }),
+    kql: overrides.kql ?? createKqlQueryRunner({ credential: azure.credential, endpoint: config.LOG_ANALYTICS_QUERY_ENDPOINT, ...ca }),
+  };
 }

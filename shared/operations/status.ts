@@ -6,7 +6,7 @@
 import { suggestColumns } from '../catalog/drift.js';
 import { type BridgeRequest, type BridgeResponse, json } from '../http.js';
 import { lastPolls } from '../incidents/handlers.js';
-import { failureRatio } from '../reliability/circuit.js';
+import { failureRatio, type TargetState } from '../reliability/circuit.js';
 import { MB } from '../reliability/costGuard.js';
 import { isStorageUnavailable, withinDeadline } from '../storage/clients.js';
 import { QUEUES } from '../storage/names.js';
@@ -65,6 +65,58 @@ export async function withStorage(what: string, read: (signal: AbortSignal) => P
 export const handleStatus = (deps: OperationsDeps): Promise<BridgeResponse> =>
   withStorage('reading the status', (signal) => readStatus(deps, signal));
 
+/** One row per target: every stream a rule takes, and every target with a state, parked work or dead letters. */
+async function targetStatuses(
+  deps: OperationsDeps['delivery'],
+  seen: {
+    states: TargetState[];
+    parked: { stream: string; count: number }[];
+    dead: { stream: string; count: number }[];
+    delivered: Map<string, { records: number; bytes: number }>;
+    queueDepth: number;
+  },
+): Promise<TargetStatus[]> {
+  const parkedBy = sumBy(
+    seen.parked,
+    (i) => i.stream,
+    (i) => i.count,
+  );
+  const deadBy = sumBy(
+    seen.dead,
+    (i) => i.stream,
+    (i) => i.count,
+  );
+  const stateBy = new Map(seen.states.map((t) => [t.target, t]));
+  const names = new Set([
+    ...deps.config.LOGS_INGESTION_RULES.flatMap((r) => r.streams),
+    ...stateBy.keys(),
+    ...parkedBy.keys(),
+    ...deadBy.keys(),
+  ]);
+  return Promise.all(
+    [...names].sort().map(async (name) => {
+      const state = stateBy.get(name);
+      const window = await deps.stats.window(name, deps.config.CIRCUIT_WINDOW_HOURS);
+      const calls = await deps.circuit.window(name, state ?? { target: name, enabled: true });
+      return {
+        name,
+        enabled: state?.enabled ?? true,
+        failureRatio12h: Math.round(failureRatio(calls) * 1000) / 1000,
+        windowHours: deps.config.CIRCUIT_WINDOW_HOURS,
+        // One queue serves every stream: its depth is shown on each target.
+        queueDepth: seen.queueDepth,
+        parked: parkedBy.get(name) ?? 0,
+        deadLetters: deadBy.get(name) ?? 0,
+        lastSuccess: window.lastSuccess ?? null,
+        lastFailure: window.lastFailure ?? null,
+        last24h: seen.delivered.get(name) ?? { records: 0, bytes: 0 },
+        ...(state && !state.enabled ? { disabledAt: state.disabledAt, reason: state.reason } : {}),
+        ...(state?.enabled && state.suspectSince ? { suspectSince: state.suspectSince } : {}),
+      } as TargetStatus;
+    }),
+  );
+}
+
 async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSignal: AbortSignal): Promise<BridgeResponse> {
   const s = incidents.storage;
   const [states, parked, dead, queue, poison, poll, truncated, drift, delivered] = await Promise.all([
@@ -78,46 +130,8 @@ async function readStatus({ delivery: deps, incidents }: OperationsDeps, abortSi
     deps.usage.drift(undefined, abortSignal),
     deps.usage.delivered(24),
   ]);
-  const parkedBy = sumBy(
-    parked,
-    (i) => i.stream,
-    (i) => i.count,
-  );
-  const deadBy = sumBy(
-    dead,
-    (i) => i.stream,
-    (i) => i.count,
-  );
-  const stateBy = new Map(states.map((t) => [t.target, t]));
-  const names = new Set([
-    ...deps.config.LOGS_INGESTION_RULES.flatMap((r) => r.streams),
-    ...stateBy.keys(),
-    ...parkedBy.keys(),
-    ...deadBy.keys(),
-  ]);
   const queueDepth = queue.approximateMessagesCount ?? 0;
-  const targets: TargetStatus[] = await Promise.all(
-    [...names].sort().map(async (name) => {
-      const state = stateBy.get(name);
-      const window = await deps.stats.window(name, deps.config.CIRCUIT_WINDOW_HOURS);
-      const calls = await deps.circuit.window(name, state ?? { target: name, enabled: true });
-      return {
-        name,
-        enabled: state?.enabled ?? true,
-        failureRatio12h: Math.round(failureRatio(calls) * 1000) / 1000,
-        windowHours: deps.config.CIRCUIT_WINDOW_HOURS,
-        // One queue serves every stream: its depth is shown on each target.
-        queueDepth,
-        parked: parkedBy.get(name) ?? 0,
-        deadLetters: deadBy.get(name) ?? 0,
-        lastSuccess: window.lastSuccess ?? null,
-        lastFailure: window.lastFailure ?? null,
-        last24h: delivered.get(name) ?? { records: 0, bytes: 0 },
-        ...(state && !state.enabled ? { disabledAt: state.disabledAt, reason: state.reason } : {}),
-        ...(state?.enabled && state.suspectSince ? { suspectSince: state.suspectSince } : {}),
-      } as TargetStatus;
-    }),
-  );
+  const targets = await targetStatuses(deps, { states, parked, dead, delivered, queueDepth });
   return {
     status: 200,
     jsonBody: {
