@@ -2,7 +2,7 @@
 // dead-lettered work.
 import { z } from 'zod';
 import { replay } from '../delivery/replay.js';
-import { answer, type BridgeRequest, type BridgeResponse, HttpError, json } from '../http.js';
+import { answer, type BridgeRequest, type BridgeResponse, HttpError, json, readBody } from '../http.js';
 import { replayIncidents } from '../incidents/handlers.js';
 import type { OperationsDeps } from './deps.js';
 
@@ -17,12 +17,19 @@ const bodySchema = z
   })
   .strict();
 
-export function handleReplay(
-  request: { text(): Promise<string> } & Pick<BridgeRequest, 'query'>,
-  deps: OperationsDeps,
-): Promise<BridgeResponse> {
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** The body is a few fields; anything larger is not a replay request. */
+const REPLAY_BODY_MAX_BYTES = 4096;
+
+export function handleReplay(request: Pick<BridgeRequest, 'headers' | 'body' | 'query'>, deps: OperationsDeps): Promise<BridgeResponse> {
   return answer(async () => {
-    const text = (await request.text()).trim();
+    const raw = await readBody(request, REPLAY_BODY_MAX_BYTES, `a replay request body is at most ${REPLAY_BODY_MAX_BYTES} bytes`);
+    let text: string;
+    try {
+      text = UTF8.decode(raw).trim();
+    } catch {
+      throw new HttpError(400, 'the body is not valid UTF-8');
+    }
     let body: unknown = {};
     try {
       if (text) body = JSON.parse(text);

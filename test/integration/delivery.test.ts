@@ -159,6 +159,15 @@ describe('delivery', () => {
     expect(await deps.circuit.window(STREAM)).toEqual({ okCalls: 7, failedCalls: 1 }); // 6 replayed batches + the retry
   }, 30_000);
 
+  it('refuses a replay body over 4 KB (413) or not UTF-8 (400), and replays nothing then', async () => {
+    const deps = stack.newInstance();
+    const big = await handleReplay(request({ path: '/api/replay', body: `{"stream":"${'x'.repeat(5000)}"}` }), ops(deps));
+    expect(big.status).toBe(413);
+    expect(JSON.stringify(big.jsonBody)).toContain('at most 4096 bytes');
+    const bad = await handleReplay(request({ path: '/api/replay', body: Buffer.from([0x7b, 0xff, 0x7d]) }), ops(deps));
+    expect(bad).toMatchObject({ status: 400, jsonBody: { error: 'the body is not valid UTF-8' } });
+  });
+
   it('dead-letters after the last retry of the schedule, and turns poison messages into dead letters', async () => {
     const deps = stack.newInstance();
     await stack.emulator('POST', '/_emulator/faults', { status: 503, count: 1 });
