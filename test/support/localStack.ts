@@ -23,14 +23,16 @@ export interface LocalStackProcess {
   stop(): Promise<number | null>;
 }
 
-/** Ports are picked free just before the child binds them; if one was taken meanwhile, try once more on fresh ones.
+/** Ports are picked free just before the child binds them; another test file may take one meanwhile (the stack's
+ * own check says "is in use", a later bind EADDRINUSE): then it starts again on fresh ones, up to three times.
  * `dataDir`: a stopped stack's folder, to start again on its storage and emulator state (e.g. with other settings). */
 export async function startLocalStackProcess(env: Record<string, string> = {}, dataDir?: string): Promise<LocalStackProcess> {
-  try {
-    return await startOnFreePorts(env, dataDir);
-  } catch (e) {
-    if (!/is in use/.test((e as Error).message)) throw e;
-    return startOnFreePorts(env, dataDir);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnFreePorts(env, dataDir);
+    } catch (e) {
+      if (attempt === 3 || !/is in use|EADDRINUSE/.test((e as Error).message)) throw e;
+    }
   }
 }
 
