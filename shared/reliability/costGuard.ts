@@ -11,6 +11,7 @@ import type { Catalog } from '../catalog/index.js';
 import { streamOf } from '../catalog/tables.js';
 import type { JsonRecord } from '../catalog/types.js';
 import { type Config, ConfigError } from '../config.js';
+import { mergeEntity } from '../storage/merge.js';
 
 /** Caps are in decimal megabytes, as Log Analytics bills ingestion (1 GB = 10^9 bytes). */
 export const MB = 1_000_000;
@@ -274,38 +275,27 @@ export class CostGuard {
     return this.mergeLock(async () => {
       const s = this.state(stream);
       const pending = s.pending;
-      for (let attempt = 0; ; attempt++) {
-        let current: CapEntity | undefined;
-        try {
-          current = await this.table.getEntity<CapEntity>(partitionOf(s.day), stream);
-        } catch (e) {
-          if (!(isRestError(e) && e.statusCode === 404)) throw e;
-        }
-        const next: CapEntity = { partitionKey: partitionOf(s.day), rowKey: stream, bytes: (current?.bytes ?? 0) + pending };
-        const cappedAt = current?.cappedAt ?? marks.cappedAt;
-        const liftedAt = current?.liftedAt ?? marks.liftedAt;
+      let current: CapEntity | undefined;
+      let written: CapEntity | undefined;
+      await mergeEntity<CapEntity>(this.table, partitionOf(s.day), stream, (row) => {
+        current = row;
+        const next: CapEntity = { partitionKey: partitionOf(s.day), rowKey: stream, bytes: (row?.bytes ?? 0) + pending };
+        const cappedAt = row?.cappedAt ?? marks.cappedAt;
+        const liftedAt = row?.liftedAt ?? marks.liftedAt;
         if (cappedAt) next.cappedAt = cappedAt;
         if (liftedAt) next.liftedAt = liftedAt;
+        written = next;
         // A plain refresh (nothing pending, no new mark) writes nothing.
-        if (pending > 0 || cappedAt !== current?.cappedAt || liftedAt !== current?.liftedAt) {
-          try {
-            if (current) await this.table.updateEntity(next, 'Replace', { etag: current.etag });
-            else await this.table.createEntity(next);
-          } catch (e) {
-            const status = isRestError(e) ? e.statusCode : undefined;
-            // Another instance wrote in between: read again and re-apply.
-            if ((status === 412 || status === 409) && attempt < 10) continue;
-            throw e;
-          }
-        }
-        // Bytes reserved while the write was under way stay pending.
-        s.pending -= pending;
-        s.merged = next.bytes;
-        s.read = true;
-        if (cappedAt) s.cappedAt = cappedAt;
-        if (liftedAt) s.liftedAt = liftedAt;
-        return Boolean(marks.cappedAt) && !current?.cappedAt;
-      }
+        return pending > 0 || cappedAt !== row?.cappedAt || liftedAt !== row?.liftedAt ? next : undefined;
+      });
+      const row = written as CapEntity;
+      // Bytes reserved while the write was under way stay pending.
+      s.pending -= pending;
+      s.merged = row.bytes;
+      s.read = true;
+      if (row.cappedAt) s.cappedAt = row.cappedAt;
+      if (row.liftedAt) s.liftedAt = row.liftedAt;
+      return Boolean(marks.cappedAt) && !(current as CapEntity | undefined)?.cappedAt;
     });
   }
 }

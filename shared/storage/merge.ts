@@ -5,12 +5,15 @@ import type { TableClient, TableEntity } from '@azure/data-tables';
 
 type Stored<T> = T & { partitionKey: string; rowKey: string; etag?: string };
 
-/** Applies `next` to the current entity (undefined when there is none) and writes the result; lost races are retried. */
+/**
+ * Applies `next` to the current entity (undefined when there is none) and writes the result; lost races are retried.
+ * `next` returns undefined when the entity needs no change: nothing is written.
+ */
 export async function mergeEntity<T extends object>(
   table: TableClient,
   partitionKey: string,
   rowKey: string,
-  next: (current: Stored<T> | undefined) => T,
+  next: (current: Stored<T> | undefined) => T | undefined,
   abortSignal?: AbortSignal,
 ): Promise<void> {
   const options = abortSignal ? { abortSignal } : {};
@@ -22,7 +25,9 @@ export async function mergeEntity<T extends object>(
       } catch (e) {
         if (!(isRestError(e) && e.statusCode === 404)) throw e;
       }
-      const entity = { ...next(current), partitionKey, rowKey } as TableEntity<T>;
+      const changed = next(current);
+      if (changed === undefined) return;
+      const entity = { ...changed, partitionKey, rowKey } as TableEntity<T>;
       // Conditional on the ETag read (every entity read from the service has one): another writer's change is never lost.
       if (current) await table.updateEntity(entity, 'Replace', { ...options, etag: current.etag });
       else await table.createEntity(entity, options);
