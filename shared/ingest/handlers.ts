@@ -91,7 +91,9 @@ async function commit(
   // Counted once stored (a 503 is retried by the sender); written at most every few minutes, briefly (what is not
   // written in time stays counted for the next flush), and never failing the request.
   deps.usage.addDrift(batch.drift);
-  await withinDeadline(DRIFT_FLUSH_DEADLINE_MS, 'writing the schema drift', (signal) => deps.usage.maybeFlush(signal)).catch(
+  // Checked first: the happy path sets up no deadline when nothing is due.
+  if (!deps.usage.flushDue()) return;
+  await withinDeadline(DRIFT_FLUSH_DEADLINE_MS, 'writing the schema drift', (signal) => deps.usage.flushDrift(signal)).catch(
     (e: unknown) => {
       deps.log.warn({ err: (e as Error).message }, 'schema drift counters not written; kept for the next flush');
     },

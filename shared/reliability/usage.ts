@@ -79,9 +79,9 @@ export class Usage {
     tally.drainInto(this.pending);
   }
 
-  /** Writes the drift when the stats interval has passed (ingest calls it: an instance may only ingest). */
-  async maybeFlush(abortSignal?: AbortSignal): Promise<void> {
-    if (this.now() - this.lastFlush >= this.stats.flushEveryMs) await this.flushDrift(abortSignal);
+  /** The stats interval has passed since the drift was last written (ingest then writes it: an instance may only ingest). */
+  flushDue(): boolean {
+    return this.now() - this.lastFlush >= this.stats.flushEveryMs;
   }
 
   /** Merges the pending drift into the `drift` table; what fails to write is kept for the next flush and the first error thrown. */
