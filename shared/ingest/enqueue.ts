@@ -2,12 +2,12 @@
 // queue messages, and each request is answered only after every message holding its events is written.
 import type { JsonRecord } from '../catalog/types.js';
 import { type GzGroup, packJson } from '../reliability/envelope.js';
-import type { EnvelopeWriter, GroupWriter } from '../reliability/envelopeWriter.js';
+import type { GroupWriter } from '../reliability/envelopeWriter.js';
 import type { RowSink } from './validate.js';
 
-/** One request's rows in a batch, and how to answer it. */
+/** One request's rows in a batch (each row's JSON text, serialized once when it was made), and how to answer it. */
 interface Part {
-  rows: readonly JsonRecord[];
+  json: readonly string[];
   signal: AbortSignal | undefined;
   settled: boolean;
   resolve(): void;
@@ -77,17 +77,20 @@ export class GroupCommitter {
   private readonly streams = new Map<string, StreamState>();
 
   constructor(
-    private readonly writer: EnvelopeWriter,
+    private readonly writer: GroupWriter,
     private readonly windowMs: number,
     private readonly fill: FillPolicy = DEFAULT_FILL,
   ) {}
 
-  /** Resolves once every row given is in a durably written queue message; rejects when `signal` fires first. */
-  submit(streams: ReadonlyMap<string, readonly JsonRecord[]>, signal?: AbortSignal): Promise<void> {
-    return Promise.all([...streams].map(([stream, rows]) => this.add(stream, rows, signal))).then(() => undefined);
+  /**
+   * Resolves once every row given (stream → each row's JSON text) is in a durably written queue message; rejects when
+   * `signal` fires first.
+   */
+  submit(streams: ReadonlyMap<string, readonly string[]>, signal?: AbortSignal): Promise<void> {
+    return Promise.all([...streams].map(([stream, json]) => this.add(stream, json, signal))).then(() => undefined);
   }
 
-  private add(stream: string, rows: readonly JsonRecord[], signal: AbortSignal | undefined): Promise<void> {
+  private add(stream: string, json: readonly string[], signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     let st = this.streams.get(stream);
     if (!st) {
@@ -100,9 +103,9 @@ export class GroupCommitter {
     const batch = state.next;
     batch.joinedAt = now;
     const done = new Promise<void>((resolve, reject) => {
-      const part: Part = { rows, signal, settled: false, resolve, reject };
+      const part: Part = { json, signal, settled: false, resolve, reject };
       batch.parts.push(part);
-      batch.rowCount += rows.length;
+      batch.rowCount += json.length;
       signal?.addEventListener(
         'abort',
         () => {
@@ -110,7 +113,7 @@ export class GroupCommitter {
           // Not written yet: the rows leave the batch, so an answered 503 never lands later.
           if (state.next === batch) {
             batch.parts = batch.parts.filter((p) => p !== part);
-            batch.rowCount -= rows.length;
+            batch.rowCount -= json.length;
           }
         },
         { once: true },
@@ -144,11 +147,7 @@ export class GroupCommitter {
     };
     for (const p of parts) p.signal?.addEventListener('abort', giveUp, { once: true });
     this.writer
-      .write(
-        stream,
-        parts.flatMap((p) => p.rows),
-        { abortSignal: write.signal },
-      )
+      .writeGroups(stream, packJson(parts.flatMap((p) => p.json)), { abortSignal: write.signal })
       .then(
         () => {
           for (const p of parts) settle(p);
@@ -229,10 +228,7 @@ export class RowPacker implements RowSink {
    * every row is in a durably written message.
    */
   async commit(committer: GroupCommitter, writer: GroupWriter, signal: AbortSignal): Promise<void> {
-    // The rows are what they serialize to: the queue carries exactly that JSON.
-    const rows = new Map(
-      [...this.streams].filter(([, p]) => p.json.length).map(([stream, p]) => [stream, p.json.map((j) => JSON.parse(j) as JsonRecord)]),
-    );
+    const rows = new Map([...this.streams].filter(([, p]) => p.json.length).map(([stream, p]) => [stream, p.json]));
     await Promise.all([
       committer.submit(rows, signal),
       ...[...this.streams].map(([stream, p]) => (p.groups.length ? writer.writeGroups(stream, p.groups, { abortSignal: signal }) : 0)),

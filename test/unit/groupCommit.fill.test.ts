@@ -3,17 +3,20 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import { GroupCommitter } from '../../shared/ingest/enqueue.js';
-import type { EnvelopeWriter } from '../../shared/reliability/envelopeWriter.js';
+import { gunzipRows } from '../../shared/reliability/envelope.js';
+import type { GroupWriter } from '../../shared/reliability/envelopeWriter.js';
 
+/** Records the rows each write's packed groups carry; a write finishes when the test says so. */
 function manualWriter() {
   const writes: { rows: readonly JsonRecord[]; finish(): void }[] = [];
-  const writer: EnvelopeWriter = {
-    write: (_stream, rows) => new Promise<number>((resolve) => writes.push({ rows, finish: () => resolve(1) })),
+  const writer: GroupWriter = {
+    writeGroups: (_stream, groups) =>
+      new Promise<number>((resolve) => writes.push({ rows: groups.flatMap((g) => gunzipRows(g.gz)), finish: () => resolve(1) })),
   };
   return { writer, writes };
 }
 
-const one = (n: number) => new Map([['s', [{ n }]]]);
+const one = (n: number) => new Map([['s', [JSON.stringify({ n })]]]);
 const sizes = (writes: { rows: readonly JsonRecord[] }[]) => writes.map((w) => w.rows.length);
 
 describe('GroupCommitter fill policy', () => {

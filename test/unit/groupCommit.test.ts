@@ -3,14 +3,16 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import { GroupCommitter } from '../../shared/ingest/enqueue.js';
-import type { EnvelopeWriter } from '../../shared/reliability/envelopeWriter.js';
+import { gunzipRows } from '../../shared/reliability/envelope.js';
+import type { GroupWriter } from '../../shared/reliability/envelopeWriter.js';
 
-/** A writer whose writes finish only when the test says so. */
+/** A writer whose writes finish only when the test says so; it records the rows its packed groups carry. */
 function manualWriter() {
   const writes: { stream: string; rows: readonly JsonRecord[]; signal?: AbortSignal; finish(ok?: boolean): void }[] = [];
-  const writer: EnvelopeWriter = {
-    write: (stream, rows, options) =>
+  const writer: GroupWriter = {
+    writeGroups: (stream, groups, options) =>
       new Promise<number>((resolve, reject) => {
+        const rows = groups.flatMap((g) => gunzipRows(g.gz));
         const signal = options?.abortSignal;
         writes.push({
           stream,
@@ -24,7 +26,7 @@ function manualWriter() {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
-const one = (stream: string, n: number) => new Map([[stream, [{ n }]]]);
+const one = (stream: string, n: number) => new Map([[stream, [JSON.stringify({ n })]]]);
 
 describe('GroupCommitter', () => {
   it('writes a lone request at once, and lets everything arriving during that write share the next one', async () => {

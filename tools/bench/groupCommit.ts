@@ -3,9 +3,9 @@
 // writes one queue message per request. Wallarm gives up on a request after 15 s.
 import http from 'node:http';
 import type { App } from '../../shared/app.js';
-import type { JsonRecord } from '../../shared/catalog/types.js';
 import { GroupCommitter } from '../../shared/ingest/enqueue.js';
-import { type EnvelopeWriter, queueEnvelopeWriter } from '../../shared/reliability/envelopeWriter.js';
+import { packJson } from '../../shared/reliability/envelope.js';
+import { type GroupWriter, queueEnvelopeWriter } from '../../shared/reliability/envelopeWriter.js';
 import { appOf } from '../dev/apps.js';
 import type { BenchEnv } from './env.js';
 import { wallarmHit } from './events.js';
@@ -16,12 +16,12 @@ import { check, figure, fmtInt, fmtMs, fmtRate, latencySummary, printTable, summ
 
 /** The naive baseline: the same decode/validate/normalize, then one queue message per request, no sharing. */
 export class PerRequestCommitter extends GroupCommitter {
-  constructor(private readonly perRequest: EnvelopeWriter) {
+  constructor(private readonly perRequest: GroupWriter) {
     super(perRequest, 0);
   }
 
-  override submit(streams: ReadonlyMap<string, readonly JsonRecord[]>): Promise<void> {
-    return Promise.all([...streams].map(([stream, rows]) => this.perRequest.write(stream, rows))).then(() => undefined);
+  override submit(streams: ReadonlyMap<string, readonly string[]>): Promise<void> {
+    return Promise.all([...streams].map(([stream, json]) => this.perRequest.writeGroups(stream, packJson(json)))).then(() => undefined);
   }
 }
 

@@ -28,7 +28,8 @@ const naiveIngest: HttpFunction = {
         source,
         context: { receivedAt: new Date().toISOString() },
       });
-      await deps.committer.submit(batch.streams);
+      // The naive pipeline serializes its whole row set at the end, for the queue.
+      await deps.committer.submit(new Map([...batch.streams].map(([stream, rows]) => [stream, rows.map((r) => JSON.stringify(r))])));
       return json(202, { accepted: batch.accepted, rejected: batch.rejected });
     }),
 };
