@@ -74,18 +74,14 @@ export function validateElements(elements: Iterable<unknown>, options: ValidateO
       else streams.set(stream, [row]);
     },
   };
-  const { accepted, rejected, originals, drift } = validateInto(elements, options, sink);
+  const validator = new Validator(options, sink);
+  for (const element of elements) validator.add(element);
+  const { accepted, rejected, originals, drift } = validator.result();
   return { streams, accepted, rejected, originals, drift };
 }
 
-/** Validates elements as they come and hands each row to `sink`: no element is held after its row is made. */
-export function validateInto(elements: Iterable<unknown>, options: ValidateOptions, sink: RowSink): Validated {
-  const validator = new Validator(options, sink);
-  for (const element of elements) validator.add(element);
-  return validator.result();
-}
-
-/** validateInto one element at a time, for a caller that lets other work run between elements. */
+/** Validates elements one at a time and hands each row to `sink`: no element is held after its row is made, and the
+ * caller may let other work run between elements. */
 export class Validator {
   private readonly rejected: Rejection[] = [];
   private readonly originals: OriginalRecord[] = [];

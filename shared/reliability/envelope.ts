@@ -71,10 +71,6 @@ export function gunzipRows(data: Buffer, maxBytes = MAX_ROWS_JSON_BYTES): JsonRe
   return rows.data as JsonRecord[];
 }
 
-export function inlineEnvelope(meta: EnvelopeMeta, rows: readonly JsonRecord[], gz = gzipRows(rows)): Envelope {
-  return gzipEnvelope(meta, rows.length, gz);
-}
-
 /** The envelope carrying `count` rows inline as their gzip data. */
 export const gzipEnvelope = (meta: EnvelopeMeta, count: number, gz: Buffer): Envelope => ({
   v: 1,

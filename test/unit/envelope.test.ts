@@ -7,10 +7,11 @@ import { describe, expect, it } from 'vitest';
 import type { JsonRecord } from '../../shared/catalog/types.js';
 import {
   type Envelope,
+  type EnvelopeMeta,
   GZIP_BUDGET,
   gunzipRows,
+  gzipEnvelope,
   gzipRows,
-  inlineEnvelope,
   messageText,
   packRows,
   parseEnvelope,
@@ -18,6 +19,10 @@ import {
   rowsOf,
   UnreadableMessageError,
 } from '../../shared/reliability/envelope.js';
+
+/** An envelope carrying `rows` inline, as the writer makes one for a group that fits. */
+const inlineEnvelope = (meta: EnvelopeMeta, list: readonly JsonRecord[], gz = gzipRows(list)): Envelope =>
+  gzipEnvelope(meta, list.length, gz);
 
 /** Rows whose `data` is `bytes` characters of random base64 (compresses to ~3/4), or of one repeated word. */
 function rows(count: number, bytes: number, kind: 'random' | 'repetitive' = 'random', from = 0): JsonRecord[] {
